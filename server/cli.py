@@ -1,0 +1,191 @@
+"""`aiprism`: review documents from the command line (batch and CI use) and manage framework packs.
+
+Exit codes: 0 nothing reached --fail-on, 1 something did, 2 a file or framework could not be read
+(one line on stderr naming it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+from server import __version__
+from server.documents import load_path
+from server.engines import offline
+from server.errors import AIPrismError
+from server.frameworks import available, load_path as load_framework, resolve
+from server.frameworks.model import Framework
+from server.model import SEVERITY_ORDER, ReviewResult
+from server.paths import frameworks_dir
+
+FAIL_ON = ("critical", "important", "suggestion", "never")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.handler(args)
+    except AIPrismError as exc:
+        _fail(exc.message)
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="aiprism", description="AI-Prism document review.")
+    parser.add_argument("--version", action="version", version=f"aiprism {__version__}")
+    parser.add_argument("--data-dir", help="user data folder (default: the platform's)")
+    commands = parser.add_subparsers(title="commands")
+
+    review = commands.add_parser("review", help="review documents and print findings")
+    review.add_argument("files", nargs="+", metavar="FILE")
+    review.add_argument("--framework", help="framework id or path to a .toml pack")
+    review.add_argument("--format", choices=("text", "json"), default="text")
+    review.add_argument("--fail-on", choices=FAIL_ON, default="critical")
+    review.add_argument("--export-docx", metavar="PATH", help="file (one input) or folder")
+    review.add_argument(
+        "--as-of", type=date.fromisoformat, help="today's date for date checks (YYYY-MM-DD)"
+    )
+    review.set_defaults(handler=_review)
+
+    frameworks = commands.add_parser("frameworks", help="list, show or validate framework packs")
+    fw_commands = frameworks.add_subparsers(title="actions")
+    fw_commands.add_parser("list", help="list available packs").set_defaults(handler=_fw_list)
+    show = fw_commands.add_parser("show", help="show a pack's sections, checkpoints and rules")
+    show.add_argument("id")
+    show.set_defaults(handler=_fw_show)
+    validate = fw_commands.add_parser("validate", help="check a pack file")
+    validate.add_argument("path", type=Path)
+    validate.set_defaults(handler=_fw_validate)
+    return parser
+
+
+def _review(args: argparse.Namespace) -> int:
+    framework = resolve(args.framework, frameworks_dir(args.data_dir))
+    paths = [Path(f) for f in args.files]
+    export_to = _export_targets(paths, args.export_docx)
+    results: list[tuple[Path, ReviewResult]] = []
+    unreadable = False
+    for path in paths:
+        try:
+            document = load_path(path, framework)
+            result = offline.review(document, framework, as_of=args.as_of)
+            if path in export_to:
+                _export(path, result, export_to[path])
+        except AIPrismError as exc:
+            message = exc.message if path.name in exc.message else f"{path}: {exc.message}"
+            _fail(message)
+            unreadable = True
+            continue
+        results.append((path, result))
+
+    if args.format == "json":
+        print(_json(results, framework))
+    else:
+        for path, result in results:
+            for line in text_lines(path, result):
+                print(line)
+    if unreadable:
+        return 2
+    return 1 if any(_reaches(f.type, args.fail_on) for _, r in results for f in r.findings) else 0
+
+
+def _export_targets(paths: list[Path], target: str | None) -> dict[Path, Path]:
+    if not target:
+        return {}
+    out = Path(target)
+    if len(paths) == 1 and not out.is_dir():
+        return {paths[0]: out}
+    out.mkdir(parents=True, exist_ok=True)
+    return {p: out / f"{p.stem}.reviewed.docx" for p in paths}
+
+
+def _export(source: Path, result: ReviewResult, target: Path) -> None:
+    from server.exports.docx_comments import annotate_docx
+
+    if result.document.format != "docx":
+        raise AIPrismError(
+            f"{source}: only .docx documents can be annotated with comments; "
+            "use --format json for a report instead."
+        )
+    target.write_bytes(annotate_docx(source.read_bytes(), result.document, result.findings))
+
+
+def _reaches(finding_type: str, fail_on: str) -> bool:
+    if fail_on == "never" or finding_type == "positive":
+        return False
+    return SEVERITY_ORDER[finding_type] <= SEVERITY_ORDER[fail_on]
+
+
+def text_lines(path: Path, result: ReviewResult) -> list[str]:
+    """One line per finding, like a linter: `file: section ¶n: TYPE risk rule — title`."""
+    sections = {s.id: s.title for s in result.document.sections}
+    lines = []
+    for f in result.findings:
+        where = sections.get(f.section_id or "", "document")
+        para = f" ¶{f.span.paragraph + 1}" if f.span else ""
+        lines.append(f"{path}: {where}{para}: {f.type.upper()} {f.risk} {f.rule} — {f.title}")
+    return lines
+
+
+def _json(results: list[tuple[Path, ReviewResult]], framework: Framework) -> str:
+    files = [
+        {
+            "path": str(path),
+            "framework": {"id": framework.id, "version": framework.version},
+            "document": result.document.to_dict(),
+            "findings": [f.to_dict() for f in result.findings],
+            "summary": result.summary(),
+        }
+        for path, result in results
+    ]
+    return json.dumps({"files": files}, indent=2, ensure_ascii=False)
+
+
+def _fw_list(args: argparse.Namespace) -> int:
+    for fw in sorted(available(frameworks_dir(args.data_dir)).values(), key=lambda f: f.id):
+        print(f"{fw.id}\t{fw.version}\t{len(fw.checkpoints)} checkpoints\t{len(fw.rules)} rules\t{fw.name}")
+    return 0
+
+
+def _fw_show(args: argparse.Namespace) -> int:
+    fw = resolve(args.id, frameworks_dir(args.data_dir))
+    print(f"{fw.name} ({fw.id} {fw.version})\n{fw.description}\nsource: {fw.source}\n")
+    print("Expected sections:")
+    for s in fw.sections:
+        required = " (required)" if s.required else ""
+        print(f"  {s.id}: {s.title}{required} — also: {', '.join(s.aliases) or '-'}")
+    print("Excluded sections:")
+    for e in fw.exclude:
+        print(f"  {e.id}: {e.title} — also: {', '.join(e.aliases) or '-'}")
+    print("Checkpoints:")
+    for c in fw.checkpoints:
+        print(f"  {c.id}: {c.name}")
+    print("Rules:")
+    for r in fw.rules:
+        state = "" if r.enabled else " [disabled]"
+        print(f"  {r.id}: {r.check} → {r.type}/{r.risk} conf {r.confidence:.2f}{state}")
+    return 0
+
+
+def _fw_validate(args: argparse.Namespace) -> int:
+    fw = load_framework(args.path)
+    print(f"{args.path}: OK — {fw.id} {fw.version}, {len(fw.checkpoints)} checkpoints, {len(fw.rules)} rules")
+    return 0
+
+
+def _fail(message: str) -> None:
+    print(f"aiprism: {' '.join(message.split())}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

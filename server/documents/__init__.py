@@ -1,0 +1,106 @@
+"""Ingest: bytes of a file in, a `Document` of sections out. One reader per format."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from server.documents.limits import DEFAULT_LIMITS, Limits
+from server.errors import DocumentTooLarge, EmptyDocument, UnsupportedDocument
+from server.frameworks.model import Framework
+from server.model import Block, Document
+
+SUPPORTED = (".docx", ".pdf", ".md", ".markdown", ".txt", ".text")
+
+
+@dataclass(frozen=True)
+class RawDocument:
+    """What a reader returns: the blocks in reading order, before sections are known."""
+
+    title: str
+    format: str
+    blocks: tuple[Block, ...]
+
+
+def sniff_format(data: bytes, filename: str) -> str:
+    """The format by content first, extension second: a renamed file is read for what it is."""
+    suffix = Path(filename).suffix.lower()
+    if data.startswith(b"%PDF-"):
+        return "pdf"
+    if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"):
+        if suffix in (".docx", ".docm", ".zip", ""):
+            return "docx"
+        if suffix in (".pdf", ".md", ".markdown", ".txt", ".text"):
+            return "docx"
+        raise UnsupportedDocument(
+            f"'{filename}' is a zip-based file that AI-Prism cannot read; save it as .docx."
+        )
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise UnsupportedDocument(
+            f"'{filename}' is an old binary Office file (.doc) or a password-protected document; "
+            "remove the password and save it as .docx."
+        )
+    if suffix == ".docx":
+        raise UnsupportedDocument(f"'{filename}' is named .docx but is not a Word document.")
+    if suffix == ".pdf":
+        raise UnsupportedDocument(f"'{filename}' is named .pdf but is not a PDF file.")
+    if suffix in (".md", ".markdown"):
+        return "md"
+    if suffix in (".txt", ".text", ""):
+        return "txt"
+    raise UnsupportedDocument(
+        f"'{filename}' has an unsupported type '{suffix}'; AI-Prism reads .docx, .pdf, .md and .txt."
+    )
+
+
+def read_raw(data: bytes, filename: str, limits: Limits = DEFAULT_LIMITS) -> RawDocument:
+    if len(data) > limits.max_bytes:
+        raise DocumentTooLarge(
+            f"'{filename}' is {len(data) / 1e6:.1f} MB; the limit is {limits.max_bytes / 1e6:.0f} MB. "
+            "Split the document or remove embedded media."
+        )
+    if not data.strip():
+        raise EmptyDocument(f"'{filename}' is empty.")
+    fmt = sniff_format(data, filename)
+    if fmt == "docx":
+        from server.documents.docx import read_docx as reader
+    elif fmt == "pdf":
+        from server.documents.pdf import read_pdf as reader
+    elif fmt == "md":
+        from server.documents.markdown import read_markdown as reader
+    else:
+        from server.documents.text import read_text as reader
+    raw = reader(data, filename, limits)
+    if not any(b.text.strip() for b in raw.blocks):
+        raise EmptyDocument(f"'{filename}' contains no text to review.")
+    if len(raw.blocks) > limits.max_paragraphs:
+        raise DocumentTooLarge(
+            f"'{filename}' has {len(raw.blocks)} paragraphs; the limit is {limits.max_paragraphs}."
+        )
+    return raw
+
+
+def load_document(
+    data: bytes, filename: str, framework: Framework, limits: Limits = DEFAULT_LIMITS
+) -> Document:
+    """Read a file's bytes and split it into sections matched to the framework."""
+    from server.documents.sections import build_document
+
+    raw = read_raw(data, filename, limits)
+    return build_document(raw, framework, sha256=hashlib.sha256(data).hexdigest())
+
+
+def load_path(path: Path, framework: Framework, limits: Limits = DEFAULT_LIMITS) -> Document:
+    from server.errors import DocumentError
+
+    try:
+        size = path.stat().st_size
+        if size > limits.max_bytes:
+            raise DocumentTooLarge(
+                f"'{path.name}' is {size / 1e6:.1f} MB; the limit is {limits.max_bytes / 1e6:.0f} MB."
+            )
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DocumentError(f"cannot open '{path}': {exc.strerror or exc}") from exc
+    return load_document(data, path.name, framework, limits)

@@ -1,0 +1,255 @@
+"""Read a .docx into blocks: body paragraphs and table rows in order, with the formatting that
+section detection needs (style, outline level, bold, capitals, lists).
+
+The container is checked before python-docx touches it: zip bombs, DTDs (entity expansion and
+external entities) and macro-enabled packages are refused with a message, not parsed.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import docx
+from docx.oxml.ns import qn
+
+from server.documents import RawDocument
+from server.documents.docx_text import body_paragraphs, paragraph_runs
+from server.documents.limits import Limits
+from server.errors import CorruptDocument, DocumentTooLarge, UnsupportedDocument
+from server.model import Block, SourceRef
+
+_MAIN_PART = "word/document.xml"
+_MACRO_TYPE = "application/vnd.ms-word.document.macroEnabled"
+_HEADING_STYLE = re.compile(r"^heading\s*(\d)$", re.IGNORECASE)
+_TRUE = {None, "1", "true", "on"}
+_BULLET = re.compile(r"^\s*[•◦▪●○■\-–*]\s+")
+
+
+def read_docx(data: bytes, filename: str, limits: Limits) -> RawDocument:
+    _check_container(data, filename, limits)
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except Exception as exc:  # python-docx raises many types on broken packages
+        raise CorruptDocument(
+            f"'{filename}' could not be opened as a Word document ({type(exc).__name__}); "
+            "open it in Word and save it again as .docx."
+        ) from exc
+    styles = _StyleBook(document)
+    body = document.element.body
+    ordinals = {p: n for n, p in enumerate(body_paragraphs(body))}
+    blocks = [b for b in _blocks(body, ordinals, styles, limits, filename) if b.text.strip()]
+    title = (document.core_properties.title or "").strip() or _first_title(blocks, filename)
+    return RawDocument(title=title, format="docx", blocks=tuple(blocks))
+
+
+def _check_container(data: bytes, filename: str, limits: Limits) -> None:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise CorruptDocument(
+            f"'{filename}' is damaged (not a complete .docx package); "
+            "open it in Word and save it again."
+        ) from exc
+    names = {m.filename for m in members}
+    if _MAIN_PART not in names:
+        raise CorruptDocument(f"'{filename}' has no document body (word/document.xml is missing).")
+    total = 0
+    for member in members:
+        total += member.file_size
+        ratio = member.file_size / max(member.compress_size, 1)
+        if total > limits.max_unzipped_bytes or (
+            member.file_size > 1_000_000 and ratio > limits.max_zip_ratio
+        ):
+            raise DocumentTooLarge(
+                f"'{filename}' expands to far more data than a document holds (a 'zip bomb'); "
+                "it was not opened."
+            )
+    if "word/vbaProject.bin" in names or _MACRO_TYPE.encode() in _read(archive, "[Content_Types].xml"):
+        raise UnsupportedDocument(
+            f"'{filename}' contains macros (a .docm); save a copy as a plain .docx without macros."
+        )
+    for member in members:
+        if member.filename.endswith((".xml", ".rels")) and b"<!DOCTYPE" in _read(archive, member.filename, 4096):
+            raise CorruptDocument(
+                f"'{filename}' contains XML with a DOCTYPE declaration, which Word never writes; "
+                "it was refused for safety."
+            )
+
+
+def _read(archive: zipfile.ZipFile, name: str, limit: int = 1_000_000) -> bytes:
+    try:
+        with archive.open(name) as handle:
+            return handle.read(limit)
+    except (KeyError, zipfile.BadZipFile, OSError, EOFError) as exc:
+        if isinstance(exc, KeyError):
+            return b""
+        raise CorruptDocument(f"part '{name}' of the document is damaged.") from exc
+
+
+def _blocks(body, ordinals: dict[int, int], styles: _StyleBook, limits: Limits, filename: str) -> Iterator[Block]:
+    for element in _walk(body):
+        if element.tag == qn("w:p"):
+            yield _paragraph_block(element, ordinals, styles, limits, filename)
+        else:
+            yield from _table_blocks(element, ordinals, limits, filename)
+
+
+def _walk(container) -> Iterator:
+    """Top-level paragraphs and tables in order, looking through content controls."""
+    for child in container:
+        if child.tag in (qn("w:p"), qn("w:tbl")):
+            yield child
+        elif child.tag in (qn("w:sdt"), qn("w:sdtContent"), qn("w:customXml")):
+            yield from _walk(child)
+
+
+def _paragraph_block(p, ordinals, styles: _StyleBook, limits: Limits, filename: str) -> Block:
+    runs = list(paragraph_runs(p))
+    text = "".join(t for _, t in runs)
+    _check_length(text, limits, filename)
+    style_id = _val(p.find(f"{qn('w:pPr')}/{qn('w:pStyle')}"))
+    style = styles.get(style_id)
+    level = _outline_level(p) if _outline_level(p) is not None else style.heading_level
+    visible = [(r, t) for r, t in runs if t.strip()]
+    bold = bool(visible) and all(_run_flag(r, "w:b", styles, style) for r, _ in visible)
+    caps = bool(visible) and all(_run_flag(r, "w:caps", styles, style) for r, _ in visible)
+    letters = [c for c in text if c.isalpha()]
+    all_caps = caps or (len(letters) >= 3 and all(c.isupper() for c in letters))
+    has_numbering = p.find(f"{qn('w:pPr')}/{qn('w:numPr')}") is not None or style.numbered
+    list_item = has_numbering or "list" in style.name.lower() or bool(_BULLET.match(text))
+    return Block(
+        text=text,
+        sources=(SourceRef(0, len(text), ordinals[p]),),
+        style=style.name,
+        heading_level=level,
+        bold=bold,
+        all_caps=all_caps,
+        list_item=list_item and level is None,
+    )
+
+
+def _table_blocks(tbl, ordinals, limits: Limits, filename: str) -> Iterator[Block]:
+    """One block per row: cells joined by ' | ', each cell paragraph mapped to its own w:p."""
+    for tr in tbl.iter(qn("w:tr")):
+        if _nearest(tr, qn("w:tbl")) is not tbl:
+            continue  # rows of nested tables are read as part of their cell's text
+        text, sources, previous = "", [], None
+        for tc in tr.iter(qn("w:tc")):
+            if _nearest(tc, qn("w:tr")) is not tr or tc is previous:
+                continue
+            previous = tc
+            for p in tc.iter(qn("w:p")):
+                if _nearest(p, qn("w:tc")) is not tc:
+                    continue
+                piece = "".join(t for _, t in paragraph_runs(p))
+                if not piece.strip():
+                    continue
+                if text:
+                    text += " | "
+                sources.append(SourceRef(len(text), len(text) + len(piece), ordinals[p]))
+                text += piece
+        _check_length(text, limits, filename)
+        if text.strip():
+            yield Block(text=text, sources=tuple(sources), style="Table", table_row=True)
+
+
+def _nearest(element, tag: str):
+    parent = element.getparent()
+    while parent is not None and parent.tag != tag:
+        parent = parent.getparent()
+    return parent
+
+
+def _check_length(text: str, limits: Limits, filename: str) -> None:
+    if len(text) > limits.max_paragraph_chars:
+        raise DocumentTooLarge(
+            f"'{filename}' has a paragraph of {len(text):,} characters; the limit is "
+            f"{limits.max_paragraph_chars:,}. Split it or remove pasted data."
+        )
+
+
+def _outline_level(p) -> int | None:
+    value = _val(p.find(f"{qn('w:pPr')}/{qn('w:outlineLvl')}"))
+    if value is None or not value.isdigit() or int(value) >= 9:
+        return None
+    return int(value) + 1
+
+
+def _val(element) -> str | None:
+    return None if element is None else element.get(qn("w:val"))
+
+
+def _run_flag(r, tag: str, styles: _StyleBook, paragraph_style: _Style) -> bool:
+    """Bold/caps as Word shows it: the run's own setting, else its character style, else the paragraph's."""
+    rpr = r.find(qn("w:rPr"))
+    if rpr is not None:
+        flag = rpr.find(qn(tag))
+        if flag is not None:
+            return _val(flag) in _TRUE
+        char_style = _val(rpr.find(qn("w:rStyle")))
+        if char_style and tag in styles.get(char_style).flags:
+            return True
+    return tag in paragraph_style.flags
+
+
+@dataclass(frozen=True)
+class _Style:
+    name: str = "Normal"
+    heading_level: int | None = None
+    flags: frozenset[str] = frozenset()  # "w:b" / "w:caps" set by the style or its parents
+    numbered: bool = False
+
+
+class _StyleBook:
+    """Style facts resolved once, following basedOn chains, so each paragraph is a dict lookup."""
+
+    def __init__(self, document):
+        self._raw = {}
+        styles_element = document.styles.element
+        for s in styles_element.findall(qn("w:style")):
+            self._raw[s.get(qn("w:styleId"))] = s
+        self._default = next(
+            (sid for sid, s in self._raw.items() if s.get(qn("w:default")) in ("1", "true") and s.get(qn("w:type")) == "paragraph"),
+            None,
+        )
+        self._cache: dict[str | None, _Style] = {}
+
+    def get(self, style_id: str | None) -> _Style:
+        if style_id not in self._cache:
+            self._cache[style_id] = self._resolve(style_id or self._default, depth=0)
+        return self._cache[style_id]
+
+    def _resolve(self, style_id: str | None, depth: int) -> _Style:
+        element = self._raw.get(style_id)
+        if element is None or depth > 10:
+            return _Style()
+        parent = self._resolve(_val(element.find(qn("w:basedOn"))), depth + 1)
+        name = _val(element.find(qn("w:name"))) or style_id or "Normal"
+        level = parent.heading_level
+        match = _HEADING_STYLE.match(name)
+        outline = _val(element.find(f"{qn('w:pPr')}/{qn('w:outlineLvl')}"))
+        if match:
+            level = int(match.group(1))
+        elif outline is not None and outline.isdigit() and int(outline) < 9:
+            level = int(outline) + 1
+        flags = set(parent.flags)
+        rpr = element.find(qn("w:rPr"))
+        for tag in ("w:b", "w:caps"):
+            flag = rpr.find(qn(tag)) if rpr is not None else None
+            if flag is not None:
+                (flags.add if _val(flag) in _TRUE else flags.discard)(tag)
+        numbered = parent.numbered or element.find(f"{qn('w:pPr')}/{qn('w:numPr')}") is not None
+        return _Style(name, level, frozenset(flags), numbered)
+
+
+def _first_title(blocks: list[Block], filename: str) -> str:
+    for block in blocks[:5]:
+        if block.style.lower() == "title" or (block.heading_level == 1 and len(block.text) < 150):
+            return block.text.strip()
+    return Path(filename).stem

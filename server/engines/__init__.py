@@ -1,0 +1,1 @@
+"""Review engines: the offline rule engine always, an AI engine when configured."""

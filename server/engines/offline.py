@@ -1,0 +1,104 @@
+"""The offline engine: runs a framework's rules over a document and turns hits into findings.
+
+Deterministic by construction: no clock except the caller's `as_of`, no randomness, stable
+ordering, ids derived from rule and span. Confidence is the rule's calibrated value (see
+docs/rules.md), never computed per run.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Callable
+from datetime import date
+
+from server.engines.registry import CheckContext, Hit, get_check
+from server.frameworks.model import Framework, Rule
+from server.model import SEVERITY_ORDER, Document, Finding, ReviewResult, finding_id
+
+ENGINE_ID = "offline"
+ProgressCallback = Callable[[int, int, str], None]  # (done, total, what)
+
+
+def review(
+    document: Document,
+    framework: Framework,
+    as_of: date | None = None,
+    on_progress: ProgressCallback | None = None,
+    muted_rules: frozenset[str] = frozenset(),
+) -> ReviewResult:
+    """Run every enabled rule; section-scoped rules go section by section for progress."""
+    as_of = as_of or date.today()
+    rules = [r for r in framework.rules if r.enabled and r.id not in muted_rules]
+    section_rules = [r for r in rules if get_check(r.check).scope == "section"]
+    document_rules = [r for r in rules if get_check(r.check).scope == "document"]
+    total = len(document.sections) + 1
+    findings: list[Finding] = []
+
+    for done, section in enumerate(document.sections):
+        for rule in section_rules:
+            ctx = CheckContext(document, framework, rule, as_of)
+            if not ctx.covers(section):
+                continue
+            spec = get_check(rule.check)
+            findings.extend(_finding(rule, hit) for hit in spec.function(ctx, section))
+        if on_progress:
+            on_progress(done + 1, total, section.title)
+
+    for rule in document_rules:
+        ctx = CheckContext(document, framework, rule, as_of)
+        findings.extend(_finding(rule, hit) for hit in get_check(rule.check).function(ctx))
+    if on_progress:
+        on_progress(total, total, "document checks")
+
+    return ReviewResult(document, framework.id, framework.version, tuple(order_findings(findings)))
+
+
+def order_findings(findings: list[Finding]) -> list[Finding]:
+    """Document order, span-less findings first; duplicates (same id) dropped."""
+    unique = {f.id: f for f in findings}
+    return sorted(
+        unique.values(),
+        key=lambda f: (
+            f.span is not None,
+            f.span.paragraph if f.span else 0,
+            f.span.start if f.span else 0,
+            SEVERITY_ORDER[f.type],
+            f.rule,
+            f.id,
+        ),
+    )
+
+
+def _finding(rule: Rule, hit: Hit) -> Finding:
+    values = {"section": hit.section.title if hit.section else "", **hit.values}
+    if hit.span is not None:
+        values.setdefault("quote", hit.span.quote)
+    section_id = hit.section.id if hit.section else None
+    return Finding(
+        id=finding_id(rule.id, section_id, hit.span, hit.key),
+        engine=ENGINE_ID,
+        rule=rule.id,
+        type=rule.type,  # type: ignore[arg-type]
+        checkpoints=rule.checkpoints,
+        risk=rule.risk,  # type: ignore[arg-type]
+        confidence=rule.confidence,
+        title=fill(rule.title, values),
+        description=fill(rule.message, values),
+        suggestion=fill(rule.suggestion, values),
+        questions=tuple(fill(q, values) for q in rule.questions),
+        section_id=section_id,
+        span=hit.span,
+    )
+
+
+class _Lenient(dict):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def fill(template: str, values: dict) -> str:
+    """Format a pack's message template; unknown names stay visible instead of raising."""
+    fields = {name for _, name, _, _ in string.Formatter().parse(template) if name}
+    if not fields:
+        return template
+    return template.format_map(_Lenient(values))

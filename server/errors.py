@@ -1,0 +1,63 @@
+"""Errors a reviewer can act on.
+
+Every exception here carries a message written for the person holding the file: what is wrong and
+what to do. The CLI prints it on one line and exits 2; the web layer maps it to a 4xx JSON error
+using `code` and `http_status`.
+"""
+
+from __future__ import annotations
+
+
+class AIPrismError(Exception):
+    """Base class: something the user can fix, never a bug."""
+
+    code = "error"
+    http_status = 400
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class DocumentError(AIPrismError):
+    """A document that cannot be reviewed."""
+
+    code = "document_error"
+    http_status = 422
+
+
+class UnsupportedDocument(DocumentError):
+    code = "unsupported_document"
+    http_status = 415
+
+
+class CorruptDocument(DocumentError):
+    code = "corrupt_document"
+
+
+class EncryptedDocument(DocumentError):
+    code = "encrypted_document"
+
+
+class NoTextLayer(DocumentError):
+    code = "no_text_layer"
+
+
+class DocumentTooLarge(DocumentError):
+    code = "document_too_large"
+    http_status = 413
+
+
+class EmptyDocument(DocumentError):
+    code = "empty_document"
+
+
+class FrameworkError(AIPrismError):
+    """A framework pack that cannot be loaded; the message names file, line and key."""
+
+    code = "framework_error"
+
+
+class UnknownFramework(FrameworkError):
+    code = "unknown_framework"
+    http_status = 404
