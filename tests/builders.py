@@ -57,8 +57,17 @@ def run_rule(doc: Document, rule_id: str, framework: str | Framework = "investig
     return list(offline.review(doc, only, as_of=AS_OF).findings)
 
 
-def run_check(doc: Document, check: str, sections: tuple[str, ...] = ("*",), **params):
-    """Findings of one registered check, configured in code, on a document (no pack needed)."""
+def run_check(
+    doc: Document,
+    check: str,
+    sections: tuple[str, ...] = ("*",),
+    message: str = "{quote}",
+    **params,
+):
+    """Findings of one registered check, configured in code, on a document (no pack needed).
+
+    `message` (used as title and description) lets a test see the values a check reports.
+    """
     from server.frameworks.model import Rule
 
     rule = Rule(
@@ -67,8 +76,8 @@ def run_check(doc: Document, check: str, sections: tuple[str, ...] = ("*",), **p
         type="important",
         risk="medium",
         confidence=0.5,
-        title="{quote}",
-        message="{quote}",
+        title=message,
+        message=message,
         sections=sections,
         include_excluded=params.pop("include_excluded", False),
         params=params,

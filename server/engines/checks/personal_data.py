@@ -1,0 +1,77 @@
+"""E-mail addresses, phone numbers and account-like numbers that should be masked before sharing.
+
+Personal data travels with the document whether or not a paragraph is reviewed, so this check
+reads every paragraph of a section, excluded e-mail threads and raw logs included (the pack runs
+it with `include_excluded`), headings too. Dates, times, money and masked values are matched
+first and dropped, so a timestamp or '$1,234,567.89' is never reported as an account number.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from server.engines.registry import CheckContext, Hit, section_check
+from server.model import Section, Span
+
+_VALUE = re.compile(
+    # Not personal data, consumed so their digits cannot start another match.
+    r"(?P<skip>"
+    r"[$£€¥]\s?\d[\d,.]*"
+    r"|\b(?:USD|EUR|GBP|JPY|CAD|AUD|INR)\s?\d[\d,.]*"
+    r"|\b\d{4}-\d{1,2}-\d{1,2}(?:[T ]\d{1,2}:\d{2}(?::\d{2})?)?"
+    r"|\b\d{1,2}:\d{2}(?::\d{2})?"
+    r")"
+    r"|(?P<email>(?<![\w.%+*-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
+    r"\.[A-Za-z]{2,}\b)"
+    r"|(?P<phone>"
+    r"(?<![\w+])\+\d{1,3}(?:[ .-]?\(\d{1,4}\)|[ .-]?\d{1,5}){1,6}(?![\w])"
+    r"|(?<![\w(])(?:\(\d{3}\)[ .-]?|\d{3}[ .-])\d{3}[ .-]\d{4}(?!\w|[.,]\d)"
+    r"|(?<![\w.,])0\d{2,4}[ -]?\d{3,4}[ -]?\d{3,4}(?!\w|[.,]\d)"
+    r")"
+    # Digits grouped by single spaces or dashes; possessive so a decimal tail cannot be dropped.
+    r"|(?P<account>(?<![\w$£€¥.,/+-])\d++(?:[ -]\d++)*+(?!\w|[.,/:%]\d|%))"
+)
+_KINDS = {"email": "e-mail address", "phone": "phone number", "account": "account-like number"}
+
+
+@section_check("personal_data", kinds=list(_KINDS), min_account_digits=9)
+def personal_data(ctx: CheckContext, section: Section) -> Iterator[Hit]:
+    """One hit per value, quoting exactly the address or number.
+
+    `kinds` (email, phone, account) lets a pack give each kind its own rule and confidence:
+    an e-mail address is unmistakable, a long number only looks like an account.
+    """
+    kinds = set(ctx.param("kinds"))
+    min_digits = ctx.param("min_account_digits")
+    for paragraph in section.paragraphs:
+        for m in _VALUE.finditer(paragraph.text):
+            kind = _kind(m, min_digits)
+            if kind in kinds:
+                span = Span.of(paragraph, m.start(), m.end())
+                yield Hit(section, span, {"kind": _KINDS[kind]})
+
+
+def _kind(m: re.Match[str], min_digits: int) -> str | None:
+    kind = m.lastgroup
+    if kind == "email":
+        return kind
+    digits = sum(c.isdigit() for c in m.group())
+    if kind == "phone" and 7 <= digits <= 15:
+        return kind
+    if kind in ("phone", "account") and digits >= min_digits and not _dates(m.group()):
+        return "account"
+    return None
+
+
+_YEAR = re.compile(r"(?:19|20)\d\d")
+
+
+def _dates(value: str) -> bool:
+    """'20240115103000' (a timestamp without separators) or '2022 2023 2024' (a list of years)."""
+    if all(_YEAR.fullmatch(group) for group in re.split(r"[ -]", value)):
+        return True
+    if not value.isdigit() or len(value) not in (8, 12, 14):
+        return False
+    year, month, day = int(value[:4]), int(value[4:6]), int(value[6:8])
+    return 1900 <= year <= 2100 and 1 <= month <= 12 and 1 <= day <= 31

@@ -1,0 +1,36 @@
+"""Passages pasted twice: the same sentence in two places means one copy was not rewritten.
+
+Sentences are compared after folding case, punctuation and spacing, through a dictionary keyed
+by the folded text, so the check stays linear in the length of the document.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from server.engines.registry import CheckContext, Hit, document_check
+from server.engines.text import sentences, word_count
+from server.model import Section, Span
+
+_TOKEN = re.compile(r"\w+")
+
+
+@document_check("repeated_passage", min_words=10)
+def repeated_passage(ctx: CheckContext) -> Iterator[Hit]:
+    """A sentence of at least `min_words` words seen before: hit on each later copy."""
+    min_words = ctx.param("min_words")
+    first_seen: dict[str, Section] = {}
+    for section in ctx.sections():
+        for paragraph in section.body:
+            for start, end in sentences(paragraph.text):
+                sentence = paragraph.text[start:end]
+                if word_count(sentence) < min_words:
+                    continue
+                key = " ".join(_TOKEN.findall(sentence.lower()))
+                first = first_seen.get(key)
+                if first is None:
+                    first_seen[key] = section
+                    continue
+                span = Span.of(paragraph, start, end)
+                yield Hit(section, span, {"first_section": first.title})
