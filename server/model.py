@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 FindingType = Literal["critical", "important", "suggestion", "positive"]
@@ -25,6 +26,8 @@ class SourceRef:
     `ref` is the docx body paragraph ordinal (every `w:p` under `w:body`, in document order,
     table cells included), the PDF page number (1-based) or the md/txt line number (1-based).
     A table row is one paragraph made of several cells, so it carries one SourceRef per cell.
+    For .docx, `text[start:end]` is the whole text of that `w:p`: readers never trim it, which is
+    what lets the exporter turn a span back into run offsets.
     """
 
     start: int
@@ -66,7 +69,21 @@ class Paragraph:
             "table_row": self.table_row,
             "heading": self.is_heading,
             "excluded": self.excluded,
+            "sources": [[r.start, r.end, r.ref] for r in self.sources],
         }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Paragraph:
+        return cls(
+            index=data["index"],
+            text=data["text"],
+            sources=tuple(SourceRef(*ref) for ref in data.get("sources", ())),
+            style=data.get("style", ""),
+            list_item=data.get("list_item", False),
+            table_row=data.get("table_row", False),
+            is_heading=data.get("heading", False),
+            excluded=data.get("excluded", False),
+        )
 
 
 @dataclass(frozen=True)
@@ -84,12 +101,12 @@ class Section:
             return self.paragraphs[0]
         return None
 
-    @property
+    @cached_property
     def body(self) -> tuple[Paragraph, ...]:
         """The paragraphs under the heading that are up for review."""
         return tuple(p for p in self.paragraphs if not p.is_heading and not p.excluded)
 
-    @property
+    @cached_property
     def text(self) -> str:
         return "\n".join(p.text for p in self.body)
 
@@ -103,6 +120,17 @@ class Section:
             "paragraphs": [p.to_dict() for p in self.paragraphs],
         }
 
+    @classmethod
+    def from_dict(cls, data: dict) -> Section:
+        return cls(
+            id=data["id"],
+            title=data["title"],
+            kind=data["kind"],
+            paragraphs=tuple(Paragraph.from_dict(p) for p in data["paragraphs"]),
+            excluded=data.get("excluded", False),
+            exclusion_reason=data.get("exclusion_reason", ""),
+        )
+
 
 @dataclass(frozen=True)
 class Document:
@@ -111,7 +139,7 @@ class Document:
     sections: tuple[Section, ...]
     sha256: str = ""
 
-    @property
+    @cached_property
     def paragraphs(self) -> tuple[Paragraph, ...]:
         return tuple(p for s in self.sections for p in s.paragraphs)
 
@@ -135,6 +163,15 @@ class Document:
             "sections": [s.to_dict() for s in self.sections],
         }
 
+    @classmethod
+    def from_dict(cls, data: dict) -> Document:
+        return cls(
+            title=data["title"],
+            format=data["format"],
+            sections=tuple(Section.from_dict(s) for s in data["sections"]),
+            sha256=data.get("sha256", ""),
+        )
+
 
 @dataclass(frozen=True)
 class Span:
@@ -146,7 +183,12 @@ class Span:
     quote: str
 
     def to_dict(self) -> dict:
-        return {"paragraph": self.paragraph, "start": self.start, "end": self.end, "quote": self.quote}
+        return {
+            "paragraph": self.paragraph,
+            "start": self.start,
+            "end": self.end,
+            "quote": self.quote,
+        }
 
     @classmethod
     def of(cls, paragraph: Paragraph, start: int, end: int) -> Span:

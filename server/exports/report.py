@@ -74,7 +74,7 @@ class _SectionView:
 
 
 def report_html(
-    state: ReviewState, framework: Framework | None = None, include_rejected: bool = True
+    state: ReviewState, framework: Framework | None = None, *, include_rejected: bool = True
 ) -> str:
     """A self-contained page (inline CSS, no scripts, no external resources) that prints cleanly."""
     views = [_view(state, f, framework) for f in state.findings]

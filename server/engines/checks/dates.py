@@ -19,10 +19,10 @@ from datetime import date
 from functools import lru_cache
 from itertools import pairwise
 
-from server.engines.checks.actions import ACTION_LABEL, is_header_row, lines, strip_bullet
-from server.engines.dates import DateMention, find_dates_in, format_label
+from server.engines.checks.actions import ACTION_LABEL, lines, strip_bullet
+from server.engines.dates import AMBIGUOUS_FORMATS, DateMention, find_dates_in, format_label
 from server.engines.patterns import any_of
-from server.engines.registry import CheckContext, Hit, document_check, section_check
+from server.engines.registry import CheckContext, Hit, document_check
 from server.model import Paragraph, Section, Span
 
 EXPLAINED_PATTERNS = [
@@ -54,7 +54,6 @@ PLAN_PATTERNS = [
     r"\bnext\s+review\b",
     r"\bgoing\s+to\b",
 ]
-_AMBIGUOUS = ("numeric-slash", "numeric-dash")  # formats where day and month could swap
 _PLAN_WINDOW = 60  # characters before a future date searched for plan words
 _SENTENCE_END = re.compile(r"[.!?]\s")
 
@@ -82,14 +81,14 @@ class Dated:
         return self.paragraph.text[self.line_start : self.line_end]
 
 
-def document_dates(ctx: CheckContext, only: Section | None = None) -> list[Dated]:
-    """Every date in the sections this rule covers (or in `only`), in document order."""
+def document_dates(ctx: CheckContext) -> list[Dated]:
+    """Every date in the sections this rule covers, in document order."""
     reviewed = [s for s in ctx.document.sections if not s.excluded]
     paragraphs = [(s, p) for s in reviewed for p in s.body]
     mentions = _mentions(tuple(p.text for _, p in paragraphs), ctx.as_of.year)
     out: list[Dated] = []
     for (section, paragraph), found in zip(paragraphs, mentions, strict=True):
-        if not found or not ctx.covers(section) or (only and section.id != only.id):
+        if not found or not ctx.covers(section):
             continue
         bounds = list(lines(paragraph.text))
         for mention in found:
@@ -103,9 +102,8 @@ def document_dates(ctx: CheckContext, only: Section | None = None) -> list[Dated
 @lru_cache(maxsize=16)
 def _mentions(texts: tuple[str, ...], fallback_year: int) -> tuple[tuple[DateMention, ...], ...]:
     found = find_dates_in(texts)
-    first_year = next((m.value.year for ms in found for m in ms if m.year_given and m.value), None)
     if any(m.value is None and not m.year_given for ms in found for m in ms):
-        found = find_dates_in(texts, year=first_year or fallback_year)
+        found = find_dates_in(texts, year=fallback_year)  # no date in the document has a year
     return tuple(tuple(ms) for ms in found)
 
 
@@ -122,12 +120,11 @@ def timeline(ctx: CheckContext) -> Timeline:
     seen: set[tuple[int, int]] = set()
     for dated in document_dates(ctx):
         line = (dated.paragraph.index, dated.line_start)
-        if dated.mention.value is None or line in seen:
-            continue
+        if line in seen:
+            continue  # an entry's date is the first date on its line
         seen.add(line)
-        if dated.paragraph.table_row and is_header_row(dated.paragraph.text):
-            continue
-        entries.append(_fit(entries[-1], dated) if entries else dated)
+        if dated.mention.value is not None:
+            entries.append(_fit(entries[-1], dated) if entries else dated)
     steps = [_compare(a.mention, b.mention) for a, b in pairwise(entries)]
     descending, ascending = steps.count(-1), steps.count(1)
     newest_first = descending >= 2 and descending > ascending
@@ -140,7 +137,7 @@ def _fit(previous: Dated, entry: Dated) -> Dated:
     """Read an ambiguous numeric date (03/04/2024) the other way round when only that reading
     keeps the timeline in order."""
     value = entry.mention.value
-    if entry.mention.format not in _AMBIGUOUS or value is None or value.day > 12:
+    if entry.mention.format not in AMBIGUOUS_FORMATS or value is None or value.day > 12:
         return entry
     if _compare(previous.mention, entry.mention) != -1:
         return entry
@@ -229,21 +226,21 @@ def timeline_gap(ctx: CheckContext) -> Iterator[Hit]:
         yield Hit(entry.section, entry.span, values)
 
 
-@section_check("future_date", plan_patterns=PLAN_PATTERNS)
-def future_date(ctx: CheckContext, section: Section) -> Iterator[Hit]:
+@document_check("future_date", plan_patterns=PLAN_PATTERNS)
+def future_date(ctx: CheckContext) -> Iterator[Hit]:
     """A date after the review date that is not stated as a plan ("due by", "scheduled for" …).
 
     Only dates written with a year count, and lines that start with an action label (PA1 …) are
     plans by definition.
     """
     plan = any_of(ctx.param("plan_patterns"))
-    for dated in document_dates(ctx, section):
+    for dated in document_dates(ctx):
         value = dated.mention.value
         if not dated.mention.year_given or value is None:
             continue
         if value <= ctx.as_of or _planned(dated, plan):
             continue
-        yield Hit(section, dated.span, {"date": dated.written, "today": ctx.as_of.isoformat()})
+        yield Hit(dated.section, dated.span, {"date": dated.written, "today": ctx.as_of.isoformat()})
 
 
 def _planned(dated: Dated, plan: re.Pattern[str]) -> bool:

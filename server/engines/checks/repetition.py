@@ -16,10 +16,14 @@ from server.model import Section, Span
 _TOKEN = re.compile(r"\w+")
 
 
-@document_check("repeated_passage", min_words=10)
+@document_check("repeated_passage", min_words=10, max_hits=25)
 def repeated_passage(ctx: CheckContext) -> Iterator[Hit]:
-    """A sentence of at least `min_words` words seen before: hit on each later copy."""
-    min_words = ctx.param("min_words")
+    """A sentence of at least `min_words` words seen before: hit on each later copy.
+
+    At most `max_hits` copies are reported: past that the document is templated, and a reviewer
+    needs the pattern pointed out, not hundreds of identical findings.
+    """
+    min_words, budget = ctx.param("min_words"), ctx.param("max_hits")
     first_seen: dict[str, Section] = {}
     for section in ctx.sections():
         for paragraph in section.body:
@@ -32,5 +36,8 @@ def repeated_passage(ctx: CheckContext) -> Iterator[Hit]:
                 if first is None:
                     first_seen[key] = section
                     continue
+                if budget <= 0:
+                    return
+                budget -= 1
                 span = Span.of(paragraph, start, end)
                 yield Hit(section, span, {"first_section": first.title})

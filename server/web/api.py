@@ -1,0 +1,192 @@
+"""The JSON API (`/api/v1/…`), documented in docs/api.md. Views parse, call the service, answer."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
+
+from server.review import ReviewState
+from server.service import InvalidRequest, ReviewService
+
+api = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def service() -> ReviewService:
+    return current_app.config["SERVICE"]
+
+
+def review_json(state: ReviewState) -> dict:
+    progress = service().store.progress(state.id) or {"done": 0, "total": 0, "stage": state.status}
+    findings = []
+    for f in state.findings:
+        findings.append(
+            {**f.to_dict(), "decision": state.decision(f.id), "custom": f.id in state.custom}
+        )
+    return {
+        "id": state.id,
+        "status": state.status,
+        "error": state.error,
+        "filename": state.filename,
+        "framework": {"id": state.framework, "version": state.framework_version},
+        "version": state.version,
+        "parent_id": state.parent_id,
+        "created_at": state.created_at,
+        "completed_at": state.completed_at,
+        "progress": {
+            "done": progress.get("done", 0),
+            "total": progress.get("total", 0),
+            "stage": progress.get("stage"),
+        },
+        "document": state.document.to_dict() if state.document else None,
+        "findings": findings,
+        "counts": state.counts(),
+        "notices": state.notices,
+        "engines": state.engines,
+        "chat": state.chat,
+    }
+
+
+def _body() -> dict:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise InvalidRequest("Send a JSON object in the request body.")
+    return data
+
+
+def _upload() -> tuple[bytes, str]:
+    file = request.files.get("file")
+    if file is None:
+        raise InvalidRequest("Attach the document as the multipart field 'file'.")
+    return file.read(), file.filename or "document"
+
+
+@api.post("/reviews")
+def create_review():
+    data, filename = _upload()
+    state = service().create(data, filename, request.form.get("framework") or None)
+    return jsonify({"id": state.id, "status": state.status}), 202
+
+
+@api.get("/reviews")
+def list_reviews():
+    return jsonify({"reviews": service().history()})
+
+
+@api.get("/reviews/<review_id>")
+def get_review(review_id: str):
+    return jsonify(review_json(service().get(review_id)))
+
+
+@api.delete("/reviews/<review_id>")
+def delete_review(review_id: str):
+    service().delete(review_id)
+    return "", 204
+
+
+@api.get("/reviews/<review_id>/progress")
+def progress(review_id: str):
+    svc = service()
+    first = svc.progress(review_id)
+    if request.accept_mimetypes.best != "text/event-stream":
+        return jsonify(first)
+
+    def stream():
+        last = None
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            current = svc.progress(review_id)
+            if current != last:
+                yield f"data: {json.dumps(current)}\n\n"
+                last = current
+            if current["status"] in ("done", "failed"):
+                return
+            time.sleep(0.25)
+
+    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    return Response(stream_with_context(stream()), mimetype="text/event-stream", headers=headers)
+
+
+@api.post("/reviews/<review_id>/retry")
+def retry(review_id: str):
+    state = service().retry(review_id)
+    return jsonify({"id": state.id, "status": "queued"}), 202
+
+
+@api.post("/reviews/<review_id>/findings/<finding_id>/decision")
+def decide(review_id: str, finding_id: str):
+    body = _body()
+    state = service().decide(review_id, finding_id, str(body.get("action", "")), body.get("text"))
+    return jsonify(
+        {"finding_id": finding_id, "decision": state.decision(finding_id), "counts": state.counts()}
+    )
+
+
+@api.post("/reviews/<review_id>/findings")
+def add_finding(review_id: str):
+    finding = service().add_finding(review_id, _body())
+    state = service().get(review_id)
+    return jsonify(
+        {**finding.to_dict(), "decision": state.decision(finding.id), "custom": True}
+    ), 201
+
+
+@api.post("/reviews/<review_id>/chat")
+def chat(review_id: str):
+    return jsonify(service().chat(review_id, str(_body().get("message", ""))))
+
+
+@api.post("/reviews/<review_id>/complete")
+def complete(review_id: str):
+    state = service().complete(review_id)
+    return jsonify({"id": state.id, "completed_at": state.completed_at})
+
+
+@api.get("/reviews/<review_id>/export/<fmt>")
+def export(review_id: str, fmt: str):
+    content, mimetype, name = service().export(review_id, fmt)
+    response = Response(content, mimetype=mimetype)
+    response.headers.set("Content-Disposition", "attachment", filename=name)
+    if mimetype.startswith("text/html"):  # the report is self-contained with its own inline styles
+        response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return response
+
+
+@api.post("/reviews/<review_id>/versions")
+def new_version(review_id: str):
+    data, filename = _upload()
+    state = service().new_version(review_id, data, filename)
+    return jsonify({"id": state.id, "status": state.status, "parent_id": review_id}), 202
+
+
+@api.get("/reviews/<review_id>/diff")
+def diff(review_id: str):
+    return jsonify(service().diff(review_id))
+
+
+@api.get("/reviews/<review_id>/events")
+def events(review_id: str):
+    return jsonify({"events": service().events(review_id)})
+
+
+@api.get("/stats")
+def stats():
+    return jsonify(service().stats())
+
+
+@api.post("/settings/muted-rules")
+def mute_rule():
+    body = _body()
+    rule = str(body.get("rule", "")).strip()
+    if not rule:
+        raise InvalidRequest("Name the 'rule' to mute or unmute.")
+    return jsonify({"muted_rules": service().set_muted(rule, bool(body.get("muted", True)))})
+
+
+@api.get("/frameworks")
+def frameworks():
+    from server.frameworks import available
+
+    packs = available(service().settings.frameworks_dir)
+    return jsonify({"frameworks": [fw.summary() | {"source": None} for fw in packs.values()]})

@@ -1,0 +1,224 @@
+"""What every ReviewStore promises, written once and run against each backend.
+
+A backend's test module subclasses `StoreContract` as `TestXxxStore` and overrides `make_store`.
+`make_store(tmp_path)` must return a store on the same location every time it is called with the
+same `tmp_path` within one test, so the reopen test sees the data written by the first instance.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from pathlib import Path
+
+import pytest
+
+from server.store.base import Event, ReviewStore
+
+ISO_UTC_MS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
+
+
+class StoreContract:
+    def make_store(self, tmp_path: Path) -> ReviewStore:
+        raise NotImplementedError
+
+    @pytest.fixture
+    def store(self, tmp_path):
+        store = self.make_store(tmp_path)
+        yield store
+        store.close()
+
+    # --- blobs ---
+    def test_blob_round_trip_returns_sha256_of_the_bytes(self, store):
+        data = b"%PDF-1.7\n\x00\xff binary \xe2\x82\xac" * 1000
+        sha = store.put_blob(data)
+        assert sha == hashlib.sha256(data).hexdigest()
+        assert store.get_blob(sha) == data
+
+    def test_storing_the_same_blob_twice_is_a_no_op(self, store):
+        first = store.put_blob(b"same bytes")
+        second = store.put_blob(b"same bytes")
+        assert first == second
+        assert store.get_blob(first) == b"same bytes"
+
+    def test_empty_blob_is_stored(self, store):
+        sha = store.put_blob(b"")
+        assert store.get_blob(sha) == b""
+
+    def test_unknown_blob_raises_key_error(self, store):
+        with pytest.raises(KeyError):
+            store.get_blob(hashlib.sha256(b"never stored").hexdigest())
+
+    @pytest.mark.parametrize("bad", ["", "abc", "../../etc/passwd", "z" * 64, "ab/" + "0" * 61])
+    def test_malformed_blob_key_raises_key_error(self, store, bad):
+        with pytest.raises(KeyError):
+            store.get_blob(bad)
+
+    # --- the event log ---
+    def test_append_numbers_events_1_2_3(self, store):
+        events = [store.append("r1", "created", {}) for _ in range(3)]
+        assert [e.seq for e in events] == [1, 2, 3]
+        assert [e.seq for e in store.events("r1")] == [1, 2, 3]
+
+    def test_append_returns_the_stored_event(self, store):
+        event = store.append("r1", "decision", {"finding_id": "F1", "action": "accept"})
+        assert isinstance(event, Event)
+        assert event.review_id == "r1" and event.type == "decision"
+        assert ISO_UTC_MS.fullmatch(event.at), event.at
+        assert store.events("r1") == [event]
+
+    def test_each_review_has_its_own_sequence(self, store):
+        store.append("a", "created", {})
+        store.append("a", "started", {})
+        assert store.append("b", "created", {}).seq == 1
+        assert [e.seq for e in store.events("b")] == [1]
+
+    def test_events_after_returns_only_later_events_in_order(self, store):
+        for kind in ("created", "started", "analysed", "decision", "completed"):
+            store.append("r1", kind, {})
+        later = store.events("r1", after=2)
+        assert [(e.seq, e.type) for e in later] == [
+            (3, "analysed"),
+            (4, "decision"),
+            (5, "completed"),
+        ]
+        assert store.events("r1", after=5) == []
+
+    def test_events_of_an_unknown_review_are_empty(self, store):
+        assert store.events("no-such-review") == []
+
+    def test_payload_round_trips_unicode_and_nested_data(self, store):
+        payload = {
+            "text": 'Zürich – naïve café “quoted” 日本語 🙂 \u00a0 line\nbreak \\ "',
+            "nested": {"list": [1, 2.5, None, True, {"deep": ["x", {"y": []}]}], "empty": {}},
+            "number": 12345678901234,
+        }
+        store.append("r1", "chat", payload)
+        assert store.events("r1")[0].payload == payload
+
+    def test_concurrent_appends_lose_nothing_and_leave_no_gaps(self, store):
+        threads, per_thread = 8, 25
+        start = threading.Barrier(threads)
+        returned: list[int] = []
+        errors: list[BaseException] = []
+
+        def writer(n: int) -> None:
+            try:
+                start.wait()
+                for i in range(per_thread):
+                    returned.append(store.append("busy", "decision", {"thread": n, "i": i}).seq)
+            except BaseException as exc:
+                errors.append(exc)
+            finally:
+                store.close()
+
+        workers = [threading.Thread(target=writer, args=(n,)) for n in range(threads)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join(timeout=120)
+        assert not errors, errors
+        total = threads * per_thread
+        events = store.events("busy")
+        assert [e.seq for e in events] == list(range(1, total + 1))
+        assert sorted(returned) == list(range(1, total + 1))
+        for n in range(threads):
+            mine = [e.payload["i"] for e in events if e.payload["thread"] == n]
+            assert mine == list(range(per_thread))
+
+    # --- the history list ---
+    def test_summaries_are_newest_first(self, store):
+        store.put_summary("old", {"id": "old", "created_at": "2026-01-01T09:00:00.000Z"})
+        store.put_summary("new", {"id": "new", "created_at": "2026-03-01T09:00:00.000Z"})
+        store.put_summary("mid", {"id": "mid", "created_at": "2026-02-01T09:00:00.000Z"})
+        assert [s["id"] for s in store.summaries()] == ["new", "mid", "old"]
+
+    def test_put_summary_replaces_the_previous_one(self, store):
+        store.put_summary(
+            "r1", {"id": "r1", "created_at": "2026-01-01T09:00:00.000Z", "status": "running"}
+        )
+        store.put_summary(
+            "r1", {"id": "r1", "created_at": "2026-01-01T09:00:00.000Z", "status": "done"}
+        )
+        assert store.summaries() == [
+            {"id": "r1", "created_at": "2026-01-01T09:00:00.000Z", "status": "done"}
+        ]
+
+    def test_summary_without_created_at_is_refused(self, store):
+        with pytest.raises(ValueError, match="created_at"):
+            store.put_summary("r1", {"id": "r1"})
+
+    def test_no_summaries_on_an_empty_store(self, store):
+        assert store.summaries() == []
+
+    # --- deleting ---
+    def test_delete_removes_events_summary_and_progress(self, store):
+        store.append("gone", "created", {})
+        store.put_summary("gone", {"id": "gone", "created_at": "2026-01-01T00:00:00.000Z"})
+        store.set_progress("gone", {"done": 1, "total": 3})
+        store.append("kept", "created", {})
+        assert store.delete_review("gone") is True
+        assert store.events("gone") == []
+        assert store.summaries() == []
+        assert store.progress("gone") is None
+        assert [e.seq for e in store.events("kept")] == [1]
+
+    def test_delete_keeps_blobs(self, store):
+        sha = store.put_blob(b"document")
+        store.append("r1", "created", {"sha256": sha})
+        store.delete_review("r1")
+        assert store.get_blob(sha) == b"document"
+
+    def test_delete_of_an_unknown_review_returns_false(self, store):
+        assert store.delete_review("no-such-review") is False
+
+    # --- progress ---
+    def test_progress_is_none_until_set_then_the_latest_value(self, store):
+        assert store.progress("r1") is None
+        store.set_progress("r1", {"done": 0, "total": 4, "stage": "queued"})
+        store.set_progress("r1", {"done": 2, "total": 4, "stage": "Scope"})
+        assert store.progress("r1") == {"done": 2, "total": 4, "stage": "Scope"}
+        assert store.progress("r2") is None
+
+    # --- settings ---
+    def test_setting_default_put_and_overwrite(self, store):
+        assert store.get_setting("muted_rules") is None
+        assert store.get_setting("muted_rules", []) == []
+        store.put_setting("muted_rules", ["passive-voice"])
+        assert store.get_setting("muted_rules", []) == ["passive-voice"]
+        store.put_setting("muted_rules", ["long-sentence", "jargon – ü"])
+        assert store.get_setting("muted_rules") == ["long-sentence", "jargon – ü"]
+
+    def test_settings_keep_their_json_type(self, store):
+        values = {"n": 3, "flag": False, "ratio": 0.25, "text": "x", "map": {"a": [1]}}
+        for key, value in values.items():
+            store.put_setting(key, value)
+        assert {key: store.get_setting(key) for key in values} == values
+
+    # --- health and lifetime ---
+    def test_check_passes_on_a_healthy_store(self, store):
+        store.append("r1", "created", {})
+        store.check()
+
+    def test_data_survives_closing_and_reopening(self, tmp_path):
+        first = self.make_store(tmp_path)
+        sha = first.put_blob(b"kept bytes")
+        first.append("r1", "created", {"sha256": sha})
+        first.append("r1", "decision", {"finding_id": "F1", "action": "reject"})
+        first.put_summary("r1", {"id": "r1", "created_at": "2026-01-01T00:00:00.000Z"})
+        first.set_progress("r1", {"done": 1, "total": 1})
+        first.put_setting("muted_rules", ["x"])
+        before = first.events("r1")
+        first.close()
+
+        second = self.make_store(tmp_path)
+        try:
+            assert second.get_blob(sha) == b"kept bytes"
+            assert second.events("r1") == before
+            assert second.append("r1", "completed", {}).seq == 3
+            assert [s["id"] for s in second.summaries()] == ["r1"]
+            assert second.progress("r1") == {"done": 1, "total": 1}
+            assert second.get_setting("muted_rules") == ["x"]
+        finally:
+            second.close()

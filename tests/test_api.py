@@ -1,0 +1,232 @@
+"""The JSON API against a real `aiprism serve` (Waitress on 127.0.0.1) in a child process."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import docx
+import pytest
+import requests
+
+from server.samples import messy_investigation_docx
+from tests.server_process import running_server
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with running_server(tmp_path_factory.mktemp("data")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def done_review(server):
+    created = server.upload(messy_investigation_docx(), "payment-reversal.docx")
+    assert created.status_code == 202, created.text
+    return server.wait_done(created.json()["id"])
+
+
+def test_health_needs_no_token_and_touches_nothing(server):
+    response = requests.get(server.url("/health"))
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "healthy" and body["version"] and body["time"]
+
+
+def test_api_without_token_is_refused(server):
+    response = requests.get(server.url("/api/v1/reviews"))
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "unauthorised"
+
+
+def test_token_link_sets_a_strict_httponly_cookie_and_redirects_to_the_clean_url(server):
+    response = requests.get(server.url(f"/?token={server.token}"), allow_redirects=False)
+    assert response.status_code == 303 and response.headers["Location"] == "/"
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+
+
+def test_upload_answers_202_at_once_and_the_analysis_finishes(server, done_review):
+    assert done_review["status"] == "done"
+    assert done_review["progress"]["done"] == done_review["progress"]["total"] > 0
+    assert done_review["document"]["title"].startswith("Investigation:")
+    assert done_review["findings"] and all(f["decision"] is None for f in done_review["findings"])
+    assert done_review["counts"]["total"] == len(done_review["findings"])
+
+
+def test_unsupported_file_gets_a_4xx_with_a_readable_message(server):
+    response = server.upload(b"\x00\x01binary", "data.exe")
+    assert 400 <= response.status_code < 500
+    error = response.json()["error"]
+    assert (error["code"] and "unsupported" in error["message"]) or ".docx" in error["message"]
+
+
+def test_broken_docx_is_refused_and_the_server_stays_healthy(server):
+    response = server.upload(b"PK\x03\x04broken", "broken.docx")
+    assert response.status_code == 422
+    assert "damaged" in response.json()["error"]["message"]
+    assert requests.get(server.url("/health")).status_code == 200
+
+
+def test_history_lists_newest_first(server, done_review):
+    second = server.upload(messy_investigation_docx(), "second.docx").json()
+    server.wait_done(second["id"])
+    reviews = server.api.get(server.url("/api/v1/reviews")).json()["reviews"]
+    assert [r["id"] for r in reviews[:2]] == [second["id"], done_review["id"]]
+
+
+def test_decisions_are_recorded_and_can_be_reset(server, done_review):
+    rid = done_review["id"]
+    fid = done_review["findings"][0]["id"]
+    url = server.url(f"/api/v1/reviews/{rid}/findings/{fid}/decision")
+    accepted = server.api.post(url, json={"action": "accept", "text": "Edited wording."}).json()
+    assert (
+        accepted["decision"]["action"] == "accept"
+        and accepted["decision"]["text"] == "Edited wording."
+    )
+    assert server.api.post(url, json={"action": "reset"}).json()["decision"] is None
+    bad = server.api.post(url, json={"action": "maybe"})
+    assert bad.status_code == 400
+
+
+def test_custom_finding_on_a_quote_is_accepted_by_default(server, done_review):
+    rid = done_review["id"]
+    section = next(s for s in done_review["document"]["sections"] if s["kind"] == "background")
+    body = {
+        "section_id": section["id"],
+        "quote": "Risk Limits Service",
+        "type": "important",
+        "risk": "high",
+        "description": "Explain who owns the Risk Limits Service.",
+        "suggestion": "Name the owning team.",
+    }
+    created = server.api.post(server.url(f"/api/v1/reviews/{rid}/findings"), json=body)
+    assert created.status_code == 201, created.text
+    finding = created.json()
+    assert (
+        finding["span"]["quote"] == "Risk Limits Service"
+        and finding["decision"]["action"] == "accept"
+    )
+    missing = server.api.post(
+        server.url(f"/api/v1/reviews/{rid}/findings"), json={**body, "quote": "nowhere"}
+    )
+    assert missing.status_code == 400
+
+
+def test_chat_answers_with_cited_sections(server, done_review):
+    rid = done_review["id"]
+    reply = server.api.post(
+        server.url(f"/api/v1/reviews/{rid}/chat"), json={"message": "Where are owners named?"}
+    )
+    assert reply.status_code == 200
+    body = reply.json()
+    assert "Owner" in body["answer"] and body["citations"]
+    reply = server.api.post(
+        server.url(f"/api/v1/reviews/{rid}/chat"), json={"message": "how much was recovered?"}
+    )
+    assert "48,250" in reply.json()["answer"]
+
+
+def test_docx_export_holds_only_accepted_findings_with_edited_text(server, done_review):
+    rid = done_review["id"]
+    findings = [f for f in done_review["findings"] if f["span"]][:3]
+    for f, action in zip(findings, ("accept", "accept", "reject"), strict=True):
+        server.api.post(
+            server.url(f"/api/v1/reviews/{rid}/findings/{f['id']}/decision"),
+            json={"action": action, "text": "Reviewer wording" if action == "accept" else None},
+        )
+    response = server.api.get(server.url(f"/api/v1/reviews/{rid}/export/docx"))
+    assert response.status_code == 200
+    assert "attachment" in response.headers["Content-Disposition"]
+    document = docx.Document(io.BytesIO(response.content))
+    texts = [c.text for c in document.comments]
+    assert sum("Reviewer wording" in t for t in texts) == 2
+
+
+@pytest.mark.parametrize("fmt", ["html", "csv", "json"])
+def test_report_exports(server, done_review, fmt):
+    response = server.api.get(server.url(f"/api/v1/reviews/{done_review['id']}/export/{fmt}"))
+    assert response.status_code == 200 and response.content
+    if fmt == "json":
+        assert json.loads(response.content)["review"]["id"] == done_review["id"]
+
+
+def test_complete_and_audit_trail(server, done_review):
+    rid = done_review["id"]
+    assert server.api.post(server.url(f"/api/v1/reviews/{rid}/complete")).json()["completed_at"]
+    types = [
+        e["type"]
+        for e in server.api.get(server.url(f"/api/v1/reviews/{rid}/events")).json()["events"]
+    ]
+    assert types[:3] == ["created", "started", "analysed"] and "completed" in types
+
+
+def test_new_version_and_diff(server, done_review):
+    rid = done_review["id"]
+    fixed = without_case_placeholder(messy_investigation_docx())
+    created = server.api.post(
+        server.url(f"/api/v1/reviews/{rid}/versions"), files={"file": ("v2.docx", fixed)}
+    )
+    assert created.status_code == 202
+    new_id = created.json()["id"]
+    server.wait_done(new_id)
+    diff = server.api.get(server.url(f"/api/v1/reviews/{new_id}/diff")).json()
+    assert any(f["span"] and f["span"]["quote"] == "XX-XXX-XXXX" for f in diff["resolved"])
+    assert diff["persisting"]
+
+
+def test_stats_and_muting_a_rule(server, done_review):
+    stats = server.api.get(server.url("/api/v1/stats")).json()
+    assert stats["reviews"] >= 1 and stats["rules"]
+    muted = server.api.post(
+        server.url("/api/v1/settings/muted-rules"), json={"rule": "passive_voice", "muted": True}
+    )
+    assert "passive_voice" in muted.json()["muted_rules"]
+    server.api.post(
+        server.url("/api/v1/settings/muted-rules"), json={"rule": "passive_voice", "muted": False}
+    )
+
+
+def test_progress_is_pollable_and_streams_as_server_sent_events(server, done_review):
+    rid = done_review["id"]
+    polled = server.api.get(server.url(f"/api/v1/reviews/{rid}/progress")).json()
+    assert polled["status"] == "done"
+    streamed = server.api.get(
+        server.url(f"/api/v1/reviews/{rid}/progress"), headers={"Accept": "text/event-stream"}
+    )
+    assert streamed.headers["Content-Type"].startswith("text/event-stream")
+    assert streamed.text.startswith("data: ")
+
+
+def test_delete_removes_a_review(server):
+    rid = server.upload(messy_investigation_docx(), "gone.docx").json()["id"]
+    server.wait_done(rid)
+    assert server.api.delete(server.url(f"/api/v1/reviews/{rid}")).status_code == 204
+    assert server.api.get(server.url(f"/api/v1/reviews/{rid}")).status_code == 404
+
+
+def test_reviews_and_decisions_survive_a_restart(tmp_path):
+    with running_server(tmp_path, token="fixed-token") as first:
+        review = first.wait_done(first.upload(messy_investigation_docx(), "keep.docx").json()["id"])
+        fid = review["findings"][0]["id"]
+        first.api.post(
+            first.url(f"/api/v1/reviews/{review['id']}/findings/{fid}/decision"),
+            json={"action": "reject"},
+        )
+        first.kill()
+    with running_server(tmp_path, token="fixed-token") as second:
+        again = second.api.get(second.url(f"/api/v1/reviews/{review['id']}")).json()
+        assert (
+            next(f for f in again["findings"] if f["id"] == fid)["decision"]["action"] == "reject"
+        )
+
+
+def without_case_placeholder(data: bytes) -> bytes:
+    """The sample with its 'XX-XXX-XXXX' case reference filled in: a fixed second version."""
+    document = docx.Document(io.BytesIO(data))
+    for paragraph in document.paragraphs:
+        for run in paragraph.runs:
+            run.text = run.text.replace("XX-XXX-XXXX", "CS-2026-0311")
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
