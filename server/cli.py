@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -17,7 +18,8 @@ from server import __version__
 from server.documents import load_path
 from server.engines import offline
 from server.errors import AIPrismError
-from server.frameworks import available, load_path as load_framework, resolve
+from server.frameworks import available, resolve
+from server.frameworks import load_path as load_framework
 from server.frameworks.model import Framework
 from server.model import SEVERITY_ORDER, ReviewResult
 from server.paths import frameworks_dir
@@ -26,6 +28,9 @@ FAIL_ON = ("critical", "important", "suggestion", "never")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    logging.getLogger("pypdf").setLevel(
+        logging.ERROR
+    )  # its recoverable-damage warnings are noise here
     parser = _parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
@@ -43,7 +48,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="aiprism", description="AI-Prism document review.")
     parser.add_argument("--version", action="version", version=f"aiprism {__version__}")
-    parser.add_argument("--data-dir", help="user data folder (default: the platform's)")
     commands = parser.add_subparsers(title="commands")
 
     review = commands.add_parser("review", help="review documents and print findings")
@@ -56,17 +60,29 @@ def _parser() -> argparse.ArgumentParser:
         "--as-of", type=date.fromisoformat, help="today's date for date checks (YYYY-MM-DD)"
     )
     review.set_defaults(handler=_review)
+    add_data_dir(review)
 
     frameworks = commands.add_parser("frameworks", help="list, show or validate framework packs")
     fw_commands = frameworks.add_subparsers(title="actions")
-    fw_commands.add_parser("list", help="list available packs").set_defaults(handler=_fw_list)
+    listing = fw_commands.add_parser("list", help="list available packs")
+    listing.set_defaults(handler=_fw_list)
+    add_data_dir(listing)
     show = fw_commands.add_parser("show", help="show a pack's sections, checkpoints and rules")
     show.add_argument("id")
     show.set_defaults(handler=_fw_show)
+    add_data_dir(show)
     validate = fw_commands.add_parser("validate", help="check a pack file")
     validate.add_argument("path", type=Path)
     validate.set_defaults(handler=_fw_validate)
+
+    from server.serve import add_serve_command
+
+    add_serve_command(commands)
     return parser
+
+
+def add_data_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", help="user data folder (default: the platform's)")
 
 
 def _review(args: argparse.Namespace) -> int:
@@ -153,7 +169,9 @@ def _json(results: list[tuple[Path, ReviewResult]], framework: Framework) -> str
 
 def _fw_list(args: argparse.Namespace) -> int:
     for fw in sorted(available(frameworks_dir(args.data_dir)).values(), key=lambda f: f.id):
-        print(f"{fw.id}\t{fw.version}\t{len(fw.checkpoints)} checkpoints\t{len(fw.rules)} rules\t{fw.name}")
+        print(
+            f"{fw.id}\t{fw.version}\t{len(fw.checkpoints)} checkpoints\t{len(fw.rules)} rules\t{fw.name}"
+        )
     return 0
 
 
@@ -179,7 +197,9 @@ def _fw_show(args: argparse.Namespace) -> int:
 
 def _fw_validate(args: argparse.Namespace) -> int:
     fw = load_framework(args.path)
-    print(f"{args.path}: OK — {fw.id} {fw.version}, {len(fw.checkpoints)} checkpoints, {len(fw.rules)} rules")
+    print(
+        f"{args.path}: OK — {fw.id} {fw.version}, {len(fw.checkpoints)} checkpoints, {len(fw.rules)} rules"
+    )
     return 0
 
 

@@ -46,6 +46,8 @@ def test_short_or_different_sentences_are_not_repeats():
 def test_repeated_passages_are_capped_at_max_hits():
     from tests.builders import document, run_check
 
-    sentence = "The merchant payouts were stopped after the reconciliation flagged the negative balance."
+    sentence = (
+        "The merchant payouts were stopped after the reconciliation flagged the negative balance."
+    )
     doc = document(("Investigation", "investigation", [sentence] * 10))
     assert len(run_check(doc, "repeated_passage", max_hits=3)) == 3

@@ -8,7 +8,6 @@ import zipfile
 import docx
 import pytest
 from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
 
 from server.documents import read_raw
 from server.documents.docx_text import body_paragraphs, paragraph_text
@@ -96,7 +95,7 @@ def test_a_package_without_document_xml_is_refused():
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as z:
         z.writestr("[Content_Types].xml", "<Types/>")
-    with pytest.raises(CorruptDocument, match="document.xml"):
+    with pytest.raises(CorruptDocument, match=r"document\.xml"):
         read_raw(out.getvalue(), "empty.docx")
 
 

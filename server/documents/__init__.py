@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +23,22 @@ class RawDocument:
     title: str
     format: str
     blocks: tuple[Block, ...]
+
+
+def clean_filename(name: str) -> str:
+    """A display-safe base name: no folders, control or bidi characters, bounded length.
+
+    Uploaded names are only ever shown and used for download names, never as a path; this keeps
+    '../', absolute paths, NUL and right-to-left tricks out of the UI and of Content-Disposition.
+    """
+    base = re.split(r"[\\/]", name or "")[-1]
+    base = "".join(c for c in base if unicodedata.category(c)[0] != "C")
+    base = base.strip().rstrip(".")
+    base = f"document{base}" if base.startswith(".") or not base else base
+    stem, dot, suffix = base.rpartition(".")
+    if dot and len(suffix) <= 10:
+        return f"{stem[:150]}.{suffix}" if stem else f"document.{suffix}"
+    return base[:160]
 
 
 def sniff_format(data: bytes, filename: str) -> str:

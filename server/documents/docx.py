@@ -70,12 +70,16 @@ def _check_container(data: bytes, filename: str, limits: Limits) -> None:
                 f"'{filename}' expands to far more data than a document holds (a 'zip bomb'); "
                 "it was not opened."
             )
-    if "word/vbaProject.bin" in names or _MACRO_TYPE.encode() in _read(archive, "[Content_Types].xml"):
+    if "word/vbaProject.bin" in names or _MACRO_TYPE.encode() in _read(
+        archive, "[Content_Types].xml"
+    ):
         raise UnsupportedDocument(
             f"'{filename}' contains macros (a .docm); save a copy as a plain .docx without macros."
         )
     for member in members:
-        if member.filename.endswith((".xml", ".rels")) and b"<!DOCTYPE" in _read(archive, member.filename, 4096):
+        if member.filename.endswith((".xml", ".rels")) and b"<!DOCTYPE" in _read(
+            archive, member.filename, 4096
+        ):
             raise CorruptDocument(
                 f"'{filename}' contains XML with a DOCTYPE declaration, which Word never writes; "
                 "it was refused for safety."
@@ -92,7 +96,9 @@ def _read(archive: zipfile.ZipFile, name: str, limit: int = 1_000_000) -> bytes:
         raise CorruptDocument(f"part '{name}' of the document is damaged.") from exc
 
 
-def _blocks(body, ordinals: dict[int, int], styles: _StyleBook, limits: Limits, filename: str) -> Iterator[Block]:
+def _blocks(
+    body, ordinals: dict[int, int], styles: _StyleBook, limits: Limits, filename: str
+) -> Iterator[Block]:
     for element in _walk(body):
         if element.tag == qn("w:p"):
             yield _paragraph_block(element, ordinals, styles, limits, filename)
@@ -144,9 +150,7 @@ def _table_blocks(tbl, ordinals, limits: Limits, filename: str) -> Iterator[Bloc
             if _nearest(tc, qn("w:tr")) is not tr or tc is previous:
                 continue
             previous = tc
-            for p in tc.iter(qn("w:p")):
-                if _nearest(p, qn("w:tc")) is not tc:
-                    continue
+            for p in tc.iter(qn("w:p")):  # nested tables' paragraphs included, in order
                 piece = "".join(t for _, t in paragraph_runs(p))
                 if not piece.strip():
                     continue
@@ -215,7 +219,11 @@ class _StyleBook:
         for s in styles_element.findall(qn("w:style")):
             self._raw[s.get(qn("w:styleId"))] = s
         self._default = next(
-            (sid for sid, s in self._raw.items() if s.get(qn("w:default")) in ("1", "true") and s.get(qn("w:type")) == "paragraph"),
+            (
+                sid
+                for sid, s in self._raw.items()
+                if s.get(qn("w:default")) in ("1", "true") and s.get(qn("w:type")) == "paragraph"
+            ),
             None,
         )
         self._cache: dict[str | None, _Style] = {}

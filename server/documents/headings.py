@@ -29,8 +29,8 @@ def normalise(text: str) -> str:
 
 class HeadingMatcher:
     def __init__(self, framework: Framework):
-        self._kinds = _names(((s.id, s.names) for s in framework.sections))
-        self._exclusions = _names(((e.id, e.names) for e in framework.exclude))
+        self._kinds = _names((s.id, s.names) for s in framework.sections)
+        self._exclusions = _names((e.id, e.names) for e in framework.exclude)
         self._titles = {e.id: e.title for e in framework.exclude}
 
     def exact(self, text: str) -> bool:

@@ -64,15 +64,23 @@ def build_document(raw: RawDocument, framework: Framework, sha256: str = "") -> 
         current = sections[-1]
         if not in_thread and _starts_email_thread(blocks, i):
             in_thread = True
-            title = block.text.strip() if _EMAIL_SEPARATOR.match(block.text) else "Forwarded e-mail thread"
-            is_heading = bool(_EMAIL_SEPARATOR.match(block.text)) or bool(matcher.exclusion(block.text))
+            title = (
+                block.text.strip()
+                if _EMAIL_SEPARATOR.match(block.text)
+                else "Forwarded e-mail thread"
+            )
+            is_heading = bool(_EMAIL_SEPARATOR.match(block.text)) or bool(
+                matcher.exclusion(block.text)
+            )
             sections.append(_Open(title, "other", 0, [], excluded=True, reason="email thread"))
             sections[-1].paragraphs.append(_paragraph(block, 0, is_heading=is_heading))
             continue
         heading = _heading(block, matcher)
         if heading is not None:
             kind, excluded_as, level, strong_match = heading
-            if in_thread and not (strong_match and (block.heading_level or block.bold or block.all_caps)):
+            if in_thread and not (
+                strong_match and (block.heading_level or block.bold or block.all_caps)
+            ):
                 heading = None  # a bold line inside a forwarded e-mail is not a section of ours
             elif excluded_as or kind != "other" or level <= current.level:
                 in_thread = False
@@ -120,7 +128,11 @@ def _heading(block: Block, matcher: HeadingMatcher) -> tuple[str, str | None, in
     if block.heading_level is not None:
         return "other", None, block.heading_level, False
     ends_like_sentence = text.endswith((".", ",", ";")) and not text.endswith("..")
-    if (block.bold or block.all_caps) and not ends_like_sentence and sum(c.isalpha() for c in text) >= 3:
+    if (
+        (block.bold or block.all_caps)
+        and not ends_like_sentence
+        and sum(c.isalpha() for c in text) >= 3
+    ):
         return "other", None, 9, False
     return None
 
@@ -131,8 +143,13 @@ def _starts_email_thread(blocks: list[Block], i: int) -> bool:
         return True
     if not _EMAIL_HEADER.match(text):
         return False
-    headers = {m.group(1).lower() for t in _window(blocks, i, 5) for m in [_EMAIL_HEADER.match(t)] if m}
-    inline = {m.group(1).lower() for m in re.finditer(r"(?m)^\s*(from|sent|to|cc|subject|date)\s*:", text, re.I)}
+    headers = {
+        m.group(1).lower() for t in _window(blocks, i, 5) for m in [_EMAIL_HEADER.match(t)] if m
+    }
+    inline = {
+        m.group(1).lower()
+        for m in re.finditer(r"(?m)^\s*(from|sent|to|cc|subject|date)\s*:", text, re.I)
+    }
     found = headers | inline
     return "from" in found and len(found & {"sent", "to", "subject", "date", "cc"}) >= 1
 
@@ -144,7 +161,9 @@ def _window(blocks: list[Block], i: int, size: int) -> list[str]:
 def _log_block_indexes(blocks: list[Block]) -> set[int]:
     """Raw logs: code-styled blocks, or two or more consecutive log-looking lines."""
     log_like = [
-        b.style.lower() in _CODE_STYLES or len(_LOG_LINE.findall(b.text)) >= 2 or bool(_LOG_LINE.search(b.text))
+        b.style.lower() in _CODE_STYLES
+        or len(_LOG_LINE.findall(b.text)) >= 2
+        or bool(_LOG_LINE.search(b.text))
         for b in blocks
     ]
     found: set[int] = set()
@@ -167,13 +186,19 @@ def _signature_indexes(blocks: list[Block]) -> set[int]:
         found.add(i)
         for j in range(i + 1, min(i + 5, len(blocks))):
             nxt = blocks[j]
-            if nxt.heading_level is not None or len(nxt.text.split()) > 8 or nxt.text.rstrip().endswith("."):
+            if (
+                nxt.heading_level is not None
+                or len(nxt.text.split()) > 8
+                or nxt.text.rstrip().endswith(".")
+            ):
                 break
             found.add(j)
     return found
 
 
-def _paragraph(block: Block, index: int, is_heading: bool = False, excluded: bool = False) -> Paragraph:
+def _paragraph(
+    block: Block, index: int, is_heading: bool = False, excluded: bool = False
+) -> Paragraph:
     return Paragraph(
         index=index,
         text=block.text,

@@ -7,7 +7,25 @@ from collections.abc import Iterator
 
 # A sentence ends at . ! or ? followed by space and an upper-case letter, digit or quote, or at
 # the end of the paragraph. Common abbreviations do not end a sentence.
-_ABBREVIATIONS = {"e.g", "i.e", "etc", "vs", "mr", "mrs", "ms", "dr", "no", "approx", "inc", "ltd", "st", "jr", "sr", "fig", "cf"}
+_ABBREVIATIONS = {
+    "e.g",
+    "i.e",
+    "etc",
+    "vs",
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "no",
+    "approx",
+    "inc",
+    "ltd",
+    "st",
+    "jr",
+    "sr",
+    "fig",
+    "cf",
+}
 _BOUNDARY = re.compile(r"[.!?]+[\"')\]]*\s+(?=[A-Z0-9\"'(\[])")
 WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]|[A-Za-z]")
 
