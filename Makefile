@@ -4,12 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format bench build smoke clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/pip install --quiet -e '.[test,bench,desktop]'
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -29,6 +29,13 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.core
+
+# The frozen desktop app in dist/ai-prism/ (PyInstaller, from its own clean venv under build/).
+build: $(STAMP)
+	$(BIN)/python build_spec/build.py
+
+smoke: build
+	$(BIN)/python build_spec/smoke_test.py
 
 clean:
 	rm -rf $(VENV) build dist bench/out

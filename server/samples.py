@@ -95,7 +95,9 @@ def messy_investigation_docx() -> bytes:
 
     _bold_heading(document, "Impact ")
     impact = document.add_paragraph(IMPACT)
-    document.add_comment(impact.runs, text="Please confirm the write-off with Finance.", author="Lee")
+    document.add_comment(
+        impact.runs, text="Please confirm the write-off with Finance.", author="Lee"
+    )
 
     _bold_heading(document, "Resolving Actions")
     for item in RESOLVING:

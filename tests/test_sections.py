@@ -87,7 +87,9 @@ def test_unmatched_subheading_stays_inside_its_section():
     )
     result = sections_of(data)
     assert [s.kind for s in result] == ["resolving_actions", "appendix"]
-    assert result[0].paragraphs[1].is_heading and result[0].paragraphs[1].text == "Merchant accounts"
+    assert (
+        result[0].paragraphs[1].is_heading and result[0].paragraphs[1].text == "Merchant accounts"
+    )
 
 
 def test_unmatched_top_level_heading_is_an_other_section():
@@ -128,7 +130,10 @@ def test_email_header_block_without_separator_starts_an_excluded_thread():
             ("Please check these accounts today.", None, False),
         ]
     )
-    assert outline(data) == [("Impact", "impact", False), ("Forwarded e-mail thread", "other", True)]
+    assert outline(data) == [
+        ("Impact", "impact", False),
+        ("Forwarded e-mail thread", "other", True),
+    ]
 
 
 def test_a_heading_after_a_thread_ends_it_when_it_is_a_known_section():
@@ -156,7 +161,11 @@ def test_signature_lines_are_kept_but_excluded():
     )
     section = sections_of(data)[0]
     assert [p.excluded for p in section.body] == [False]
-    assert [p.text for p in section.paragraphs if p.excluded] == ["Kind regards,", "Jo Smith", "Head of Trust"]
+    assert [p.text for p in section.paragraphs if p.excluded] == [
+        "Kind regards,",
+        "Jo Smith",
+        "Head of Trust",
+    ]
 
 
 def test_raw_log_lines_are_excluded_but_timeline_entries_are_not():
@@ -164,7 +173,11 @@ def test_raw_log_lines_are_excluded_but_timeline_entries_are_not():
         [
             ("Timeline", None, True),
             ("2026-03-03 09:14 First reversal above the limit is paid out.", None, False),
-            ("2026-03-03T09:14:01Z ERROR payout-svc limit check skipped merchant=M-1043", None, False),
+            (
+                "2026-03-03T09:14:01Z ERROR payout-svc limit check skipped merchant=M-1043",
+                None,
+                False,
+            ),
             ("2026-03-03T09:14:02Z INFO payout-svc payout sent merchant=M-1043", None, False),
             ("2026-03-05 16:40 Finance reconciliation flags a negative balance.", None, False),
         ]
@@ -175,19 +188,34 @@ def test_raw_log_lines_are_excluded_but_timeline_entries_are_not():
 
 def test_a_section_named_as_an_exclusion_is_excluded():
     data = docx_bytes(
-        [("Impact", None, True), (BODY, None, False), ("Raw Logs", "Heading 1", False), ("x=1", None, False)]
+        [
+            ("Impact", None, True),
+            (BODY, None, False),
+            ("Raw Logs", "Heading 1", False),
+            ("x=1", None, False),
+        ]
     )
     assert outline(data)[-1] == ("Raw Logs", "other", True)
 
 
 def test_text_before_the_first_heading_is_the_opening_section():
-    data = docx_bytes([("Prepared by Trust.", None, False), ("Background", "Heading 1", False), (BODY, None, False)])
+    data = docx_bytes(
+        [
+            ("Prepared by Trust.", None, False),
+            ("Background", "Heading 1", False),
+            (BODY, None, False),
+        ]
+    )
     assert outline(data)[0] == ("Opening", "opening", False)
 
 
 def test_list_items_are_not_headings_even_when_bold():
     data = docx_bytes(
-        [("Resolving Actions", None, True), ("Suspend the accounts", "List Bullet", True), (BODY, None, False)]
+        [
+            ("Resolving Actions", None, True),
+            ("Suspend the accounts", "List Bullet", True),
+            (BODY, None, False),
+        ]
     )
     result = sections_of(data)
     assert len(result) == 1 and result[0].paragraphs[1].list_item

@@ -28,6 +28,15 @@ _MACRO_TYPE = "application/vnd.ms-word.document.macroEnabled"
 _HEADING_STYLE = re.compile(r"^heading\s*(\d)$", re.IGNORECASE)
 _TRUE = {None, "1", "true", "on"}
 _BULLET = re.compile(r"^\s*[•◦▪●○■\-–*]\s+")
+_LOWER_ASCII = re.compile("[a-z]")
+# Tag names in Clark notation, resolved once: they are looked up for every paragraph and run.
+_P, _TBL, _TR, _TC = qn("w:p"), qn("w:tbl"), qn("w:tr"), qn("w:tc")
+_CONTAINERS = (qn("w:sdt"), qn("w:sdtContent"), qn("w:customXml"))
+_VAL, _RPR, _RSTYLE = qn("w:val"), qn("w:rPr"), qn("w:rStyle")
+_RUN_FLAGS = {tag: qn(tag) for tag in ("w:b", "w:caps")}
+_PSTYLE_PATH = f"{qn('w:pPr')}/{qn('w:pStyle')}"
+_NUMPR_PATH = f"{qn('w:pPr')}/{qn('w:numPr')}"
+_OUTLINE_PATH = f"{qn('w:pPr')}/{qn('w:outlineLvl')}"
 
 
 def read_docx(data: bytes, filename: str, limits: Limits) -> RawDocument:
@@ -100,7 +109,7 @@ def _blocks(
     body, ordinals: dict[int, int], styles: _StyleBook, limits: Limits, filename: str
 ) -> Iterator[Block]:
     for element in _walk(body):
-        if element.tag == qn("w:p"):
+        if element.tag == _P:
             yield _paragraph_block(element, ordinals, styles, limits, filename)
         else:
             yield from _table_blocks(element, ordinals, limits, filename)
@@ -109,9 +118,9 @@ def _blocks(
 def _walk(container) -> Iterator:
     """Top-level paragraphs and tables in order, looking through content controls."""
     for child in container:
-        if child.tag in (qn("w:p"), qn("w:tbl")):
+        if child.tag in (_P, _TBL):
             yield child
-        elif child.tag in (qn("w:sdt"), qn("w:sdtContent"), qn("w:customXml")):
+        elif child.tag in _CONTAINERS:
             yield from _walk(child)
 
 
@@ -119,15 +128,14 @@ def _paragraph_block(p, ordinals, styles: _StyleBook, limits: Limits, filename: 
     runs = list(paragraph_runs(p))
     text = "".join(t for _, t in runs)
     _check_length(text, limits, filename)
-    style_id = _val(p.find(f"{qn('w:pPr')}/{qn('w:pStyle')}"))
-    style = styles.get(style_id)
-    level = _outline_level(p) if _outline_level(p) is not None else style.heading_level
+    style = styles.get(_val(p.find(_PSTYLE_PATH)))
+    outline = _outline_level(p)
+    level = outline if outline is not None else style.heading_level
     visible = [(r, t) for r, t in runs if t.strip()]
     bold = bool(visible) and all(_run_flag(r, "w:b", styles, style) for r, _ in visible)
     caps = bool(visible) and all(_run_flag(r, "w:caps", styles, style) for r, _ in visible)
-    letters = [c for c in text if c.isalpha()]
-    all_caps = caps or (len(letters) >= 3 and all(c.isupper() for c in letters))
-    has_numbering = p.find(f"{qn('w:pPr')}/{qn('w:numPr')}") is not None or style.numbered
+    all_caps = caps or _written_in_capitals(text)
+    has_numbering = p.find(_NUMPR_PATH) is not None or style.numbered
     list_item = has_numbering or "list" in style.name.lower() or bool(_BULLET.match(text))
     return Block(
         text=text,
@@ -140,17 +148,26 @@ def _paragraph_block(p, ordinals, styles: _StyleBook, limits: Limits, filename: 
     )
 
 
+def _written_in_capitals(text: str) -> bool:
+    """Three or more letters, every one a capital. Prose is settled at its first lower-case
+    ASCII letter, without listing the letters of the whole paragraph."""
+    if _LOWER_ASCII.search(text):
+        return False
+    letters = [c for c in text if c.isalpha()]
+    return len(letters) >= 3 and all(c.isupper() for c in letters)
+
+
 def _table_blocks(tbl, ordinals, limits: Limits, filename: str) -> Iterator[Block]:
     """One block per row: cells joined by ' | ', each cell paragraph mapped to its own w:p."""
-    for tr in tbl.iter(qn("w:tr")):
-        if _nearest(tr, qn("w:tbl")) is not tbl:
+    for tr in tbl.iter(_TR):
+        if _nearest(tr, _TBL) is not tbl:
             continue  # rows of nested tables are read as part of their cell's text
         text, sources, previous = "", [], None
-        for tc in tr.iter(qn("w:tc")):
-            if _nearest(tc, qn("w:tr")) is not tr or tc is previous:
+        for tc in tr.iter(_TC):
+            if _nearest(tc, _TR) is not tr or tc is previous:
                 continue
             previous = tc
-            for p in tc.iter(qn("w:p")):  # nested tables' paragraphs included, in order
+            for p in tc.iter(_P):  # nested tables' paragraphs included, in order
                 piece = "".join(t for _, t in paragraph_runs(p))
                 if not piece.strip():
                     continue
@@ -179,24 +196,24 @@ def _check_length(text: str, limits: Limits, filename: str) -> None:
 
 
 def _outline_level(p) -> int | None:
-    value = _val(p.find(f"{qn('w:pPr')}/{qn('w:outlineLvl')}"))
+    value = _val(p.find(_OUTLINE_PATH))
     if value is None or not value.isdigit() or int(value) >= 9:
         return None
     return int(value) + 1
 
 
 def _val(element) -> str | None:
-    return None if element is None else element.get(qn("w:val"))
+    return None if element is None else element.get(_VAL)
 
 
 def _run_flag(r, tag: str, styles: _StyleBook, paragraph_style: _Style) -> bool:
     """Bold/caps as Word shows it: the run's own setting, else its character style, else the paragraph's."""
-    rpr = r.find(qn("w:rPr"))
+    rpr = r.find(_RPR)
     if rpr is not None:
-        flag = rpr.find(qn(tag))
+        flag = rpr.find(_RUN_FLAGS[tag])
         if flag is not None:
             return _val(flag) in _TRUE
-        char_style = _val(rpr.find(qn("w:rStyle")))
+        char_style = _val(rpr.find(_RSTYLE))
         if char_style and tag in styles.get(char_style).flags:
             return True
     return tag in paragraph_style.flags

@@ -32,9 +32,8 @@ def paragraph_runs(p) -> Iterator[tuple[object, str]]:
     (text boxes) do not.
     """
     for r in p.iter(W_R):
-        if _owning_paragraph(r) is not p or _inside_deleted(r, stop=p):
-            continue
-        yield r, run_text(r)
+        if _belongs_to(r, p):
+            yield r, run_text(r)
 
 
 def run_text(r) -> str:
@@ -56,16 +55,20 @@ def paragraph_text(p) -> str:
     return "".join(text for _, text in paragraph_runs(p))
 
 
-def _owning_paragraph(element):
-    parent = element.getparent()
+def _belongs_to(r, p) -> bool:
+    """Whether run `r` is p's own (its nearest paragraph is p, not a text box inside p) and not
+    deleted: one walk up from the run, usually a single step, does both tests."""
+    parent = r.getparent()
     while parent is not None and parent.tag != W_P:
+        if parent.tag in (_DEL, _MOVE_FROM):
+            return False
         parent = parent.getparent()
-    return parent
+    return parent is p
 
 
-def _inside_deleted(element, stop=None) -> bool:
+def _inside_deleted(element) -> bool:
     parent = element.getparent()
-    while parent is not None and parent is not stop:
+    while parent is not None:
         if parent.tag in (_DEL, _MOVE_FROM):
             return True
         parent = parent.getparent()

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 
 from server.documents import RawDocument
 from server.documents.headings import HeadingMatcher
+from server.engines.regex_hints import required_literals
 from server.frameworks.model import Framework
 from server.model import Block, Document, Paragraph, Section
 
@@ -29,12 +30,20 @@ _SIGN_OFF = re.compile(
     r"cheers|sincerely|br)\s*[,.!]?\s*$",
     re.IGNORECASE,
 )
-_LOG_LINE = re.compile(
+_LOG_SHAPES = (
     r"(^\s*(\[?\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?\S*\]?|\[?\d{2}:\d{2}:\d{2}(\.\d+)?\]?)\s+"
-    r"\[?(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|FATAL|CRITICAL)\b)"
-    r"|Traceback \(most recent call last\)|^\s+at [\w.$]+\(.*\)\s*$|^\s*File \".+\", line \d+"
-    r"|(\b\w+=\S+\s+){3,}",
-    re.MULTILINE,
+    r"\[?(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|FATAL|CRITICAL)\b)",
+    r"Traceback \(most recent call last\)",
+    r"^\s+at [\w.$]+\(.*\)\s*$",
+    r"^\s*File \".+\", line \d+",
+    r"(\b\w+=\S+\s+){3,}",
+)
+_LOG_LINE = re.compile("|".join(_LOG_SHAPES), re.MULTILINE)
+# The shapes one by one, each with the literal text it cannot match without (a log level, '=',
+# 'File "'...): most paragraphs are prose and are settled by substring tests, not regex passes.
+_LOG_SHAPE_TESTS = tuple(
+    (re.compile(shape, re.MULTILINE), required_literals(shape, re.MULTILINE))
+    for shape in _LOG_SHAPES
 )
 _CODE_STYLES = ("code", "html preformatted", "plain text", "macro text", "source")
 
@@ -73,7 +82,7 @@ def build_document(raw: RawDocument, framework: Framework, sha256: str = "") -> 
                 matcher.exclusion(block.text)
             )
             sections.append(_Open(title, "other", 0, [], excluded=True, reason="email thread"))
-            sections[-1].paragraphs.append(_paragraph(block, 0, is_heading=is_heading))
+            sections[-1].paragraphs.append(_paragraph(block, i, is_heading=is_heading))
             continue
         heading = _heading(block, matcher)
         if heading is not None:
@@ -89,18 +98,18 @@ def build_document(raw: RawDocument, framework: Framework, sha256: str = "") -> 
                         _clean_title(block.text),
                         kind if not excluded_as else "other",
                         level,
-                        [_paragraph(block, 0, is_heading=True)],
+                        [_paragraph(block, i, is_heading=True)],
                         excluded=bool(excluded_as),
                         reason=excluded_as or "",
                     )
                 )
                 continue
             else:
-                current.paragraphs.append(_paragraph(block, 0, is_heading=True))
+                current.paragraphs.append(_paragraph(block, i, is_heading=True))
                 continue
         if i in left_out:
             current.excluded_parts.add(left_out[i])
-        current.paragraphs.append(_paragraph(block, 0, excluded=i in left_out))
+        current.paragraphs.append(_paragraph(block, i, excluded=i in left_out))
 
     return Document(
         title=raw.title,
@@ -113,7 +122,7 @@ def build_document(raw: RawDocument, framework: Framework, sha256: str = "") -> 
 def _heading(block: Block, matcher: HeadingMatcher) -> tuple[str, str | None, int, bool] | None:
     """(kind, exclusion reason, level, matched by name) if this block reads as a heading."""
     text = block.text.strip()
-    words = len(text.split())
+    words = len(text.split(None, MAX_HEADING_WORDS))  # counts up to one past the limit
     if not text or words > MAX_HEADING_WORDS or block.table_row or _EMAIL_HEADER.match(text):
         return None
     formatted = block.heading_level is not None or block.bold or block.all_caps
@@ -160,12 +169,7 @@ def _window(blocks: list[Block], i: int, size: int) -> list[str]:
 
 def _log_block_indexes(blocks: list[Block]) -> set[int]:
     """Raw logs: code-styled blocks, or two or more consecutive log-looking lines."""
-    log_like = [
-        b.style.lower() in _CODE_STYLES
-        or len(_LOG_LINE.findall(b.text)) >= 2
-        or bool(_LOG_LINE.search(b.text))
-        for b in blocks
-    ]
+    log_like = [b.style.lower() in _CODE_STYLES or _has_log_line(b.text) for b in blocks]
     found: set[int] = set()
     for i, flag in enumerate(log_like):
         if not flag:
@@ -175,6 +179,11 @@ def _log_block_indexes(blocks: list[Block]) -> set[int]:
         if neighbours or b.style.lower() in _CODE_STYLES or len(_LOG_LINE.findall(b.text)) >= 2:
             found.add(i)
     return found
+
+
+def _has_log_line(text: str) -> bool:
+    """`_LOG_LINE.search(text)`, with each shape tried only where its literal text occurs."""
+    return any(needs.met_by(text, None) and shape.search(text) for shape, needs in _LOG_SHAPE_TESTS)
 
 
 def _signature_indexes(blocks: list[Block]) -> set[int]:
@@ -222,7 +231,9 @@ def _finish(sections: list[_Open]) -> tuple[Section, ...]:
     for n, s in enumerate(s for s in sections if s.paragraphs):
         paragraphs = []
         for p in s.paragraphs:
-            paragraphs.append(replace(p, index=index))
+            # Each block became one paragraph numbered by its position, so this is the paragraph's
+            # index already; `replace` (slow, ~1,000 calls per long document) only if it is not.
+            paragraphs.append(p if p.index == index else replace(p, index=index))
             index += 1
         body = [p for p in paragraphs if not p.is_heading]
         excluded, reason = s.excluded, s.reason

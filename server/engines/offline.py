@@ -10,6 +10,7 @@ from __future__ import annotations
 import string
 from collections.abc import Callable
 from datetime import date
+from functools import lru_cache
 
 from server.engines.registry import CheckContext, Hit, get_check
 from server.frameworks.model import Framework, Rule
@@ -29,24 +30,24 @@ def review(
     """Run every enabled rule; section-scoped rules go section by section for progress."""
     as_of = as_of or date.today()
     rules = [r for r in framework.rules if r.enabled and r.id not in muted_rules]
-    section_rules = [r for r in rules if get_check(r.check).scope == "section"]
-    document_rules = [r for r in rules if get_check(r.check).scope == "document"]
+    shared: dict = {}  # see CheckContext.shared: one per run
+    checks = [
+        (CheckContext(document, framework, r, as_of, shared), get_check(r.check)) for r in rules
+    ]
+    section_checks = [(ctx, spec) for ctx, spec in checks if spec.scope == "section"]
+    document_checks = [(ctx, spec) for ctx, spec in checks if spec.scope == "document"]
     total = len(document.sections) + 1
     findings: list[Finding] = []
 
     for done, section in enumerate(document.sections):
-        for rule in section_rules:
-            ctx = CheckContext(document, framework, rule, as_of)
-            if not ctx.covers(section):
-                continue
-            spec = get_check(rule.check)
-            findings.extend(_finding(rule, hit) for hit in spec.function(ctx, section))
+        for ctx, spec in section_checks:
+            if ctx.covers(section):
+                findings.extend(_finding(ctx.rule, hit) for hit in spec.function(ctx, section))
         if on_progress:
             on_progress(done + 1, total, section.title)
 
-    for rule in document_rules:
-        ctx = CheckContext(document, framework, rule, as_of)
-        findings.extend(_finding(rule, hit) for hit in get_check(rule.check).function(ctx))
+    for ctx, spec in document_checks:
+        findings.extend(_finding(ctx.rule, hit) for hit in spec.function(ctx))
     if on_progress:
         on_progress(total, total, "document checks")
 
@@ -98,7 +99,13 @@ class _Lenient(dict):
 
 def fill(template: str, values: dict) -> str:
     """Format a pack's message template; unknown names stay visible instead of raising."""
-    fields = {name for _, name, _, _ in string.Formatter().parse(template) if name}
-    if not fields:
+    if not _has_fields(template):
         return template
     return template.format_map(_Lenient(values))
+
+
+@lru_cache(maxsize=4096)
+def _has_fields(template: str) -> bool:
+    """Whether a template names any field; a pack has a few hundred templates, each filled for
+    every finding of its rule, so the parse is done once per template."""
+    return bool([name for _, name, _, _ in string.Formatter().parse(template) if name])

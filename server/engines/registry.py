@@ -12,11 +12,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+from server.engines.text import sentences
 
 if TYPE_CHECKING:
     from server.frameworks.model import Framework, Rule
-    from server.model import Document, Section, Span
+    from server.model import Document, Paragraph, Section, Span
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -35,9 +39,24 @@ class CheckContext:
     framework: Framework
     rule: Rule
     as_of: date  # "today" for future-date checks; fixed by the caller so output is reproducible
+    # Work several rules of one review run share (root-cause labels read by three rules), keyed
+    # by what it depends on. The engine passes one dict per run, so nothing outlives the document.
+    shared: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def param(self, name: str) -> Any:
         return self.rule.params.get(name, REGISTRY[self.rule.check].params[name])
+
+    def sentences(self, paragraph: Paragraph) -> tuple[tuple[int, int], ...]:
+        """(start, end) of each sentence of the paragraph (`engines.text.sentences`), split once
+        per review run: the long-sentence and repeated-passage rules both read every paragraph."""
+        text = paragraph.text
+        return self.once(("sentences", paragraph.index, text), lambda: tuple(sentences(text)))
+
+    def once(self, key: Any, compute: Callable[[], T]) -> T:
+        """`compute()`, or what it returned for the same key earlier in this review run."""
+        if key not in self.shared:
+            self.shared[key] = compute()
+        return self.shared[key]
 
     def sections(self) -> tuple[Section, ...]:
         """Sections this rule applies to, honouring kind filters and exclusion."""

@@ -149,7 +149,9 @@ def export(review_id: str, fmt: str):
     response = Response(content, mimetype=mimetype)
     response.headers.set("Content-Disposition", "attachment", filename=name)
     if mimetype.startswith("text/html"):  # the report is self-contained with its own inline styles
-        response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'none'; style-src 'unsafe-inline'"
+        )
     return response
 
 

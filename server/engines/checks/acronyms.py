@@ -41,7 +41,9 @@ ALLOWED_ACRONYMS = [
 ]  # fmt: skip
 
 _ACRONYM = r"[A-Z](?:[A-Z0-9&]{0,4}[A-Z0-9])"
-_CANDIDATE = re.compile(rf"(?<![\w&-])(?P<acronym>{_ACRONYM})(?:s|'s|’s)?(?![\w&]|-\d)")
+# The look-ahead repeats the first letter's class so `re` skips lower-case letters in one step
+# instead of running the look-behind at each of them.
+_CANDIDATE = re.compile(rf"(?=[A-Z])(?<![\w&-])(?P<acronym>{_ACRONYM})(?:s|'s|’s)?(?![\w&]|-\d)")
 _Q = "[\"“”'‘’]?"
 # "(ATO)": the words before the bracket are the definition, whatever their initials.
 _BRACKETED = re.compile(rf"\(\s*{_Q}(?P<acronym>{_ACRONYM})s?{_Q}\s*\)")
@@ -67,6 +69,8 @@ def undefined_acronym(ctx: CheckContext) -> Iterator[Hit]:
         for paragraph in section.paragraphs:
             defined.update(_definitions(paragraph.text))
             for acronym, start, end in _uses(paragraph, allowed):
+                if acronym in defined:
+                    continue  # nothing this use could change
                 if _spelled_before(paragraph.text, start, acronym):
                     defined.add(acronym)
                 elif paragraph.index in reviewed and acronym not in first_use:
@@ -77,9 +81,12 @@ def undefined_acronym(ctx: CheckContext) -> Iterator[Hit]:
 
 
 def _definitions(text: str) -> Iterator[str]:
-    for m in _BRACKETED.finditer(text):
-        yield m.group("acronym")
-    for pattern in (_EXPANDED, _GLOSSARY):
+    # Both bracket forms need a '(': most paragraphs have none and skip two regex passes.
+    bracketed = "(" in text
+    if bracketed:
+        for m in _BRACKETED.finditer(text):
+            yield m.group("acronym")
+    for pattern in (_EXPANDED, _GLOSSARY) if bracketed else (_GLOSSARY,):
         for m in pattern.finditer(text):
             if m.group("first").upper() == m.group("acronym")[0]:
                 yield m.group("acronym")
@@ -89,12 +96,14 @@ def _uses(paragraph: Paragraph, allowed: frozenset[str]) -> Iterator[tuple[str, 
     text = paragraph.text
     if text.upper() == text:
         return
-    shouted = [i for m in _SHOUTED.finditer(text) for i in m.span()]
+    shouted: list[int] | None = None  # bounds of shouted runs, found once a candidate needs them
     for m in _CANDIDATE.finditer(text):
         acronym = m.group("acronym")
-        if bisect_right(shouted, m.start()) % 2 == 1:  # inside a shouted run
-            continue
         if _ignored(acronym, allowed):
+            continue
+        if shouted is None:
+            shouted = [i for run in _SHOUTED.finditer(text) for i in run.span()]
+        if bisect_right(shouted, m.start()) % 2 == 1:  # inside a shouted run
             continue
         yield acronym, m.start("acronym"), m.end("acronym")
 

@@ -82,7 +82,15 @@ class Dated:
 
 
 def document_dates(ctx: CheckContext) -> list[Dated]:
-    """Every date in the sections this rule covers, in document order."""
+    """Every date in the sections this rule covers, in document order.
+
+    Five rules read the dates, so a review run collects them once per set of covered sections.
+    """
+    covered = tuple(s.id for s in ctx.sections())
+    return ctx.once(("dates.document_dates", covered, ctx.as_of.year), lambda: _dates_of(ctx))
+
+
+def _dates_of(ctx: CheckContext) -> list[Dated]:
     reviewed = [s for s in ctx.document.sections if not s.excluded]
     paragraphs = [(s, p) for s in reviewed for p in s.body]
     mentions = _mentions(tuple(p.text for _, p in paragraphs), ctx.as_of.year)
@@ -240,7 +248,9 @@ def future_date(ctx: CheckContext) -> Iterator[Hit]:
             continue
         if value <= ctx.as_of or _planned(dated, plan):
             continue
-        yield Hit(dated.section, dated.span, {"date": dated.written, "today": ctx.as_of.isoformat()})
+        yield Hit(
+            dated.section, dated.span, {"date": dated.written, "today": ctx.as_of.isoformat()}
+        )
 
 
 def _planned(dated: Dated, plan: re.Pattern[str]) -> bool:

@@ -19,7 +19,7 @@ from server.engines.checks.actions import (
 )
 from server.engines.checks.dates import EXPLAINED_PATTERNS, timeline, unexplained_gaps
 from server.engines.checks.root_causes import links
-from server.engines.patterns import any_of
+from server.engines.patterns import PatternSet, any_of, pattern_set
 from server.engines.registry import CheckContext, Hit, document_check, section_check
 from server.engines.text import sentences
 from server.model import Section, Span
@@ -32,7 +32,7 @@ def missing_element(ctx: CheckContext, section: Section) -> Iterator[Hit]:
     if not patterns:
         return
     wanted = ctx.param("min_matches")
-    if _count(section, any_of(patterns), wanted) < wanted:
+    if _count(section, pattern_set(tuple(patterns)), wanted) < wanted:
         yield Hit(section, None, {"element": ctx.param("element"), "min_matches": wanted})
 
 
@@ -43,7 +43,7 @@ def element_present(ctx: CheckContext, section: Section) -> Iterator[Hit]:
     patterns = ctx.param("patterns")
     if not patterns:
         return
-    pattern, wanted = any_of(patterns), ctx.param("min_matches")
+    pattern, wanted = pattern_set(tuple(patterns)), ctx.param("min_matches")
     count = _count(section, pattern, wanted)
     if count < wanted:
         return
@@ -59,7 +59,7 @@ def element_present(ctx: CheckContext, section: Section) -> Iterator[Hit]:
             return
 
 
-def _count(section: Section, pattern, enough: int) -> int:
+def _count(section: Section, pattern: PatternSet, enough: int) -> int:
     """Matches in the section body, counting no further than `enough`."""
     count = 0
     for paragraph in section.body:

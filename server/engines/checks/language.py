@@ -39,18 +39,37 @@ _NEVER = re.compile(r"(?!x)x")
 
 
 @lru_cache(maxsize=64)
-def _phrases(terms: tuple[str, ...]) -> re.Pattern[str]:
-    """Whole-word alternation of phrases, longest first so a longer phrase is quoted whole."""
+def _phrases(terms: tuple[str, ...], lower_case: bool = False) -> re.Pattern[str]:
+    """Whole-word alternation of phrases, longest first so a longer phrase is quoted whole.
+
+    With `lower_case` the phrases are lower-cased and matched case-sensitively, for lower-cased
+    ASCII text (see _term_spans).
+    """
     phrases = sorted({t.strip() for t in terms if t.strip()}, key=len, reverse=True)
+    if lower_case:
+        phrases = sorted({p.lower() for p in phrases}, key=len, reverse=True)
     body = "|".join(r"\s+".join(re.escape(w) for w in p.split()) for p in phrases)
-    return re.compile(rf"(?<![\w'’-])(?:{body})(?![\w'’-])", re.IGNORECASE) if body else _NEVER
+    flags = 0 if lower_case else re.IGNORECASE
+    return re.compile(rf"(?<![\w'’-])(?:{body})(?![\w'’-])", flags) if body else _NEVER
 
 
-def _term_matches(section: Section, terms: list[str]) -> Iterator[tuple[Paragraph, re.Match]]:
-    pattern = _phrases(tuple(terms))
+def _term_spans(section: Section, terms: list[str]) -> Iterator[tuple[Paragraph, int, int]]:
+    """(paragraph, start, end) of each term in the section body.
+
+    Python's `re` is more than twice as fast matching lower-case text case-sensitively as matching
+    mixed-case text case-insensitively. For ASCII text and terms the two find the same spans;
+    elsewhere case-insensitive matching has look-alikes (the long 'ſ' matches 's'), so that text
+    and those terms take the case-insensitive pattern.
+    """
+    key = tuple(terms)
+    exact = _phrases(key)
+    lowered = _phrases(key, lower_case=True) if all(t.isascii() for t in terms) else None
     for paragraph in section.body:
-        for m in pattern.finditer(paragraph.text):
-            yield paragraph, m
+        text = paragraph.text
+        fast = lowered is not None and text.isascii()
+        pattern, subject = (lowered, text.lower()) if fast else (exact, text)
+        for m in pattern.finditer(subject):  # type: ignore[union-attr]
+            yield paragraph, m.start(), m.end()
 
 
 # "some 40 accounts", "several (12) cases", "a significant 35% drop": the number is precise.
@@ -66,28 +85,28 @@ def vague_quantifier(ctx: CheckContext, section: Section) -> Iterator[Hit]:
     A term followed by a number ("some 40 accounts", "several (12) cases") is left alone: the
     number says how many. "most" after "the" or "at" is a superlative or a bound, not an amount.
     """
-    for paragraph, m in _term_matches(section, ctx.param("terms")):
+    for paragraph, start, end in _term_spans(section, ctx.param("terms")):
         text = paragraph.text
-        if _NUMBER_NEXT.match(text, m.end()):
+        if _NUMBER_NEXT.match(text, end):
             continue
-        before = text[max(0, m.start() - 5) : m.start()]
-        if m.group().lower() == "most" and _SUPERLATIVE_BEFORE.search(before):
+        before = text[max(0, start - 5) : start]
+        if text[start:end].lower() == "most" and _SUPERLATIVE_BEFORE.search(before):
             continue
-        yield Hit(section, Span.of(paragraph, m.start(), m.end()), {"term": m.group()})
+        yield Hit(section, Span.of(paragraph, start, end), {"term": text[start:end]})
 
 
 @section_check("hedging", terms=HEDGES)
 def hedging(ctx: CheckContext, section: Section) -> Iterator[Hit]:
     """A finding stated as 'probably' or 'it appears' leaves the reader unsure what was verified."""
-    for paragraph, m in _term_matches(section, ctx.param("terms")):
-        yield Hit(section, Span.of(paragraph, m.start(), m.end()), {"term": m.group()})
+    for paragraph, start, end in _term_spans(section, ctx.param("terms")):
+        yield Hit(section, Span.of(paragraph, start, end), {"term": paragraph.text[start:end]})
 
 
 @section_check("hyperbole", terms=HYPERBOLE)
 def hyperbole(ctx: CheckContext, section: Section) -> Iterator[Hit]:
     """Emotive words ('disaster', 'massive') replace the measured impact a decision needs."""
-    for paragraph, m in _term_matches(section, ctx.param("terms")):
-        yield Hit(section, Span.of(paragraph, m.start(), m.end()), {"term": m.group()})
+    for paragraph, start, end in _term_spans(section, ctx.param("terms")):
+        yield Hit(section, Span.of(paragraph, start, end), {"term": paragraph.text[start:end]})
 
 
 # Status symbols (✅ ❌ ⚠ 🔴 🟢) are left alone: RAG tables use them on purpose. Faces, hands,
@@ -117,6 +136,31 @@ _KINDS = {
 }
 
 
+# In lower-cased ASCII text, every match of _MARKS contains one of these: '!' (the exclamation
+# kinds), four dots, or the start of an emoticon. Emoji are never ASCII.
+_MARK_HINTS = ("!", "....", "<3", "xd", *(eye + mouth for eye in ":;" for mouth in "-()dp"))
+
+
+@lru_cache(maxsize=16)
+def _informal_hints(chat: tuple[str, ...]) -> tuple[str, ...] | None:
+    """Strings one of which lower-cased ASCII text must contain for the informal pattern to
+    match: the mark hints and the chat words. None when a chat word is not ASCII: such a word
+    may match look-alike letters case-insensitively, which no substring test can tell."""
+    if not all(word.isascii() for word in chat):
+        return None
+    return _MARK_HINTS + tuple(word.lower() for word in chat if word.strip())
+
+
+def _may_be_informal(text: str, hints: tuple[str, ...] | None) -> bool:
+    """False when the informal pattern cannot match `text`, told by substring tests: most
+    paragraphs hold none of the marks or chat words, and a regex pass costs far more. Text
+    outside ASCII (emoji, look-alike letters) always gets the pattern."""
+    if hints is None or not text.isascii():
+        return True
+    lowered = text.lower()
+    return any(hint in lowered for hint in hints)
+
+
 @lru_cache(maxsize=16)
 def _informal(chat: tuple[str, ...]) -> re.Pattern[str]:
     words = "|".join(re.escape(w) for w in chat if w.strip())
@@ -132,9 +176,12 @@ def informal_punctuation(ctx: CheckContext, section: Section) -> Iterator[Hit]:
 
     'FYI' is left out of the default chat words: it is ordinary business shorthand.
     """
-    pattern = _informal(tuple(ctx.param("chat_words")))
+    chat = tuple(ctx.param("chat_words"))
+    pattern, hints = _informal(chat), _informal_hints(chat)
     allow_single = ctx.param("allow_single_exclamation")
     for paragraph in section.body:
+        if not _may_be_informal(paragraph.text, hints):
+            continue
         for m in pattern.finditer(paragraph.text):
             kind = m.lastgroup or ""
             if kind == "exclamation" and allow_single:

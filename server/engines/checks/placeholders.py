@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from server.engines.patterns import any_of
+from server.engines.patterns import pattern_set
 from server.engines.registry import CheckContext, Hit, section_check
 from server.model import Section, Span
 
@@ -32,9 +32,9 @@ PLACEHOLDER_PATTERNS = [
 @section_check("placeholder", patterns=PLACEHOLDER_PATTERNS)
 def placeholder(ctx: CheckContext, section: Section) -> Iterator[Hit]:
     """One hit per placeholder, quoting exactly the placeholder text."""
-    pattern = any_of(ctx.param("patterns"))
+    patterns = pattern_set(tuple(ctx.param("patterns")))
     for paragraph in section.body:
-        for m in pattern.finditer(paragraph.text):
+        for m in patterns.finditer(paragraph.text):
             if m.end() > m.start():
                 span = Span.of(paragraph, m.start(), m.end())
                 yield Hit(section, span, {"placeholder": m.group()})

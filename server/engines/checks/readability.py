@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import textstat
 
 from server.engines.registry import CheckContext, Hit, section_check
-from server.engines.text import WORD, sentences, word_count
+from server.engines.text import WORD, word_count
 from server.model import Section, Span
 
 
@@ -25,7 +25,7 @@ def long_sentence(ctx: CheckContext, section: Section) -> Iterator[Hit]:
     for paragraph in section.body:
         if paragraph.table_row:
             continue
-        for start, end in sentences(paragraph.text):
+        for start, end in ctx.sentences(paragraph):
             words = word_count(paragraph.text[start:end])
             if words > max_words:
                 span = Span.of(paragraph, start, end)

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator
 
 from server.engines.registry import CheckContext, Hit, document_check
-from server.engines.text import sentences, word_count
+from server.engines.text import word_count
 from server.model import Section, Span
 
 _TOKEN = re.compile(r"\w+")
@@ -27,7 +27,7 @@ def repeated_passage(ctx: CheckContext) -> Iterator[Hit]:
     first_seen: dict[str, Section] = {}
     for section in ctx.sections():
         for paragraph in section.body:
-            for start, end in sentences(paragraph.text):
+            for start, end in ctx.sentences(paragraph):
                 sentence = paragraph.text[start:end]
                 if word_count(sentence) < min_words:
                     continue

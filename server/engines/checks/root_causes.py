@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from server.engines.checks.actions import ACTION_LABEL, is_header_row, lines, strip_bullet
 from server.engines.patterns import any_of
+from server.engines.regex_hints import lowered_if_ascii, required_literals
 from server.engines.registry import CheckContext, Hit, document_check, section_check
 from server.engines.text import sentences, words
 from server.model import Paragraph, Section, Span
@@ -190,12 +191,28 @@ class Links:
 
 
 def labels(ctx: CheckContext) -> list[Label]:
+    """RC and PA labels in the sections the rule covers; three rules read them, so each run
+    finds them once per set of sections."""
+    sections = ctx.sections()
+    return ctx.once(
+        ("root_causes.labels", tuple(s.id for s in sections)), lambda: _labels(sections)
+    )
+
+
+_LABEL_NEEDS = [required_literals(p.pattern, p.flags) for p in (RC_LABEL, PA_LABEL)]
+
+
+def _labels(sections: tuple[Section, ...]) -> list[Label]:
     out: list[Label] = []
-    for section in ctx.sections():
+    for section in sections:
         for paragraph in section.body:
-            for start, end in lines(paragraph.text):
+            text = paragraph.text
+            lowered = lowered_if_ascii(text)
+            if not any(needs.met_by(text, lowered) for needs in _LABEL_NEEDS):
+                continue  # no 'RC', 'PA', 'root cause' or 'preventive action' anywhere in it
+            for start, end in lines(text):
                 for kind, pattern in (("RC", RC_LABEL), ("PA", PA_LABEL)):
-                    for m in pattern.finditer(paragraph.text, start, end):
+                    for m in pattern.finditer(text, start, end):
                         where = (paragraph.index, start)
                         out.append(
                             Label(kind, int(m[1]), section, paragraph, m.start(), m.end(), where)

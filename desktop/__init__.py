@@ -1,0 +1,1 @@
+"""The desktop shell: the workbench in a pywebview window around the embedded Waitress server."""

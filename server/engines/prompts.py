@@ -1,0 +1,218 @@
+"""What the AI engine tells Claude: a system prompt and tool schemas built from the framework.
+
+The framework is the only place that knows the domain, so everything domain-specific here comes
+from its checkpoints (`good` and `guidance`). The system prompt is the same for every section of a
+review; only the user message changes. Paragraphs are sent with their document-wide index so the
+model can say where a quote came from.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server.frameworks.model import Framework
+from server.model import FINDING_TYPES, RISKS, Document, Section
+from server.review import ReviewState
+
+FINDINGS_TOOL = "report_findings"
+ANSWER_TOOL = "answer"
+MAX_QUOTE_CHARS = 300
+
+
+def review_system_prompt(framework: Framework, document: Document | None = None) -> str:
+    """The same for every section of a document, so only the user turn changes per call."""
+    outline = ""
+    if document is not None:
+        titles = "\n".join(
+            f"- {s.title}" + (" (not reviewed)" if s.excluded else "") for s in document.sections
+        )
+        outline = f'\nThe document "{document.title}" has these sections:\n{titles}\n'
+    checkpoints = "\n\n".join(
+        f'<checkpoint id="{c.id}" name="{c.name}">\n'
+        f"What good looks like: {c.good}\n"
+        f"How to review it: {c.guidance}\n"
+        "</checkpoint>"
+        for c in framework.checkpoints
+    )
+    return f"""\
+You are a careful reviewer of written documents. You review one section at a time of a document \
+judged against the framework "{framework.name}": {framework.description}
+
+The framework's checkpoints:
+
+{checkpoints}
+{outline}
+How to answer:
+- Review only the section you are given. Other sections exist; do not report something as missing \
+if it normally belongs in another section.
+- Report each finding by calling the {FINDINGS_TOOL} tool once, with every finding in one list. If \
+the section has no issue worth a reviewer's time, call it with an empty list.
+- type: "critical" (the write-up is wrong or misleading without a fix), "important" (a reviewer \
+would send it back), "suggestion" (would make it better), "positive" (a real strength worth keeping).
+- risk: "high", "medium" or "low": how much harm the problem could do if left as it is.
+- checkpoints: the ids of the checkpoints the finding is about, from the list above; an empty list \
+if none fits.
+- confidence: a number from 0 to 1: how sure you are that a careful human reviewer would agree.
+- quote: when the finding is about specific words, copy them exactly, character for character, \
+from one paragraph (at most {MAX_QUOTE_CHARS} characters, no ellipsis, without the paragraph \
+tags) and give that paragraph's number in paragraph. Leave quote out when the finding is about \
+something missing.
+- Base every finding on the text. Do not invent facts, names, numbers or dates.
+"""
+
+
+def section_message(section: Section, framework: Framework) -> str:
+    """The user turn for one section: its title, its kind and its reviewable paragraphs."""
+    expected = framework.expected(section.kind)
+    kind = expected.title if expected else "not one the framework expects"
+    usual = [c.id for c in framework.checkpoints if section.kind in c.sections]
+    lines = [
+        f"Section title: {section.title}",
+        f"Section kind: {kind}",
+    ]
+    if usual:
+        lines.append(f"Checkpoints usually met in this kind of section: {', '.join(usual)}")
+    lines.append("")
+    lines.append("<section>")
+    lines.extend(f'<p n="{p.index}">{p.text}</p>' for p in section.body if p.text.strip())
+    lines.append("</section>")
+    lines.append("")
+    lines.append(f"Review this section and call {FINDINGS_TOOL}.")
+    return "\n".join(lines)
+
+
+def findings_schema(framework: Framework) -> dict[str, Any]:
+    """JSON schema of the tool input: the Finding fields a model may fill in."""
+    checkpoint = {"type": "string"}
+    if framework.checkpoints:
+        checkpoint["enum"] = [c.id for c in framework.checkpoints]  # type: ignore[assignment]
+    finding = {
+        "type": "object",
+        "properties": {
+            "title": {"type": "string", "description": "One line a reviewer scans."},
+            "type": {"type": "string", "enum": list(FINDING_TYPES)},
+            "risk": {"type": "string", "enum": list(RISKS)},
+            "checkpoints": {"type": "array", "items": checkpoint},
+            "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+            "description": {"type": "string", "description": "What is wrong or good, and why."},
+            "suggestion": {"type": "string", "description": "How to fix it; may be empty."},
+            "questions": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Questions the author should answer.",
+            },
+            "quote": {
+                "type": "string",
+                "maxLength": MAX_QUOTE_CHARS,
+                "description": "Exact text from one paragraph of the section.",
+            },
+            "paragraph": {
+                "type": "integer",
+                "description": "The n of the paragraph the quote comes from.",
+            },
+        },
+        "required": ["title", "type", "risk", "checkpoints", "confidence", "description"],
+    }
+    return {
+        "type": "object",
+        "properties": {"findings": {"type": "array", "items": finding}},
+        "required": ["findings"],
+    }
+
+
+def tool_config(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """A Converse toolConfig offering one tool and requiring the model to call it."""
+    return {
+        "tools": [
+            {
+                "toolSpec": {
+                    "name": name,
+                    "description": description,
+                    "inputSchema": {"json": schema},
+                }
+            }
+        ],
+        "toolChoice": {"tool": {"name": name}},
+    }
+
+
+def findings_tool(framework: Framework) -> dict[str, Any]:
+    return tool_config(
+        FINDINGS_TOOL,
+        "Report the findings of the review of one section.",
+        findings_schema(framework),
+    )
+
+
+ANSWER_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "answer": {"type": "string", "description": "The answer, in plain text."},
+        "citations": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Ids of the sections the answer relies on.",
+        },
+    },
+    "required": ["answer", "citations"],
+}
+
+
+def answer_tool() -> dict[str, Any]:
+    return tool_config(ANSWER_TOOL, "Answer the reviewer's question.", ANSWER_SCHEMA)
+
+
+def chat_system_prompt(framework: Framework, document_context: str, findings_context: str) -> str:
+    checkpoints = "\n".join(f"- {c.id} ({c.name}): {c.good}" for c in framework.checkpoints)
+    return f"""\
+You help a reviewer who is reviewing a document against the framework "{framework.name}". Answer \
+the reviewer's questions about the document, its findings and the framework, briefly and plainly.
+
+Answer only from the document, the findings and the framework below. If they do not say, answer \
+that the document does not say; never guess facts, names, numbers or dates. Call the \
+{ANSWER_TOOL} tool with your answer and the ids of the sections you relied on (the id attribute \
+of each <section>).
+
+The framework's checkpoints:
+{checkpoints}
+
+<document>
+{document_context}
+</document>
+
+<findings>
+{findings_context}
+</findings>
+"""
+
+
+def document_context(document: Document, budget: int) -> str:
+    """Sections with ids and text, cut to `budget` characters of text in document order."""
+    parts = []
+    left = budget
+    for s in document.sections:
+        attrs = f'id="{s.id}" title="{s.title}"'
+        if s.excluded:
+            attrs += f' excluded="{s.exclusion_reason or "not reviewed"}"'
+        text = s.text
+        if left <= 0:
+            text = "[text left out: the document is longer than the context budget]"
+        elif len(text) > left:
+            text = text[:left] + " […]"
+        left -= len(s.text)
+        parts.append(f"<section {attrs}>\n{text}\n</section>")
+    return "\n".join(parts)
+
+
+def findings_context(state: ReviewState, limit: int = 200) -> str:
+    lines = []
+    for f in state.findings[:limit]:
+        decision = (state.decision(f.id) or {}).get("action", "pending")
+        where = f"section {f.section_id}" if f.section_id else "whole document"
+        lines.append(
+            f"- [{f.id}] {f.type}, {f.risk} risk, {where}, {decision}: {f.title} — "
+            f"{f.description[:300]}"
+        )
+    if len(state.findings) > limit:
+        lines.append(f"- …and {len(state.findings) - limit} more.")
+    return "\n".join(lines) or "(no findings)"

@@ -1,0 +1,149 @@
+"""A review's current state is the fold of its events; this module is that fold, and nothing else.
+
+Event types and payloads:
+- created     {filename, sha256, size, format, framework, parent_id, version}
+- started     {}
+- analysed    {document, findings, framework_version, engines, notices}
+- failed      {error: {code, message}}
+- decision    {finding_id, action: accept|reject|reset, text}
+- finding_added {finding}            (a reviewer's own finding; accepted on creation)
+- chat        {message, answer, citations, engine}
+- completed   {}
+- exported    {format}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from server.model import FINDING_TYPES, RISKS, Document, Finding
+from server.store.base import Event
+
+DECISIONS = ("accept", "reject", "reset")
+
+
+@dataclass
+class ReviewState:
+    id: str
+    filename: str = ""
+    sha256: str = ""
+    format: str = ""
+    framework: str = ""
+    framework_version: str = ""
+    parent_id: str | None = None
+    version: int = 1
+    status: str = "queued"  # queued | running | done | failed
+    error: dict[str, str] | None = None
+    created_at: str = ""
+    updated_at: str = ""
+    completed_at: str | None = None
+    document: Document | None = None
+    findings: list[Finding] = field(default_factory=list)
+    decisions: dict[str, dict[str, Any]] = field(
+        default_factory=dict
+    )  # finding id → {action, text, at}
+    custom: set[str] = field(default_factory=set)  # ids of reviewer-added findings
+    chat: list[dict[str, Any]] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    engines: list[str] = field(default_factory=list)
+    exports: int = 0
+    last_seq: int = 0
+
+    def finding(self, finding_id: str) -> Finding | None:
+        return next((f for f in self.findings if f.id == finding_id), None)
+
+    def decision(self, finding_id: str) -> dict[str, Any] | None:
+        return self.decisions.get(finding_id)
+
+    def accepted(self) -> list[Finding]:
+        return [
+            f for f in self.findings if (self.decisions.get(f.id) or {}).get("action") == "accept"
+        ]
+
+    def edited_texts(self) -> dict[str, str]:
+        return {fid: d["text"] for fid, d in self.decisions.items() if d.get("text")}
+
+    def counts(self) -> dict[str, Any]:
+        by_type = dict.fromkeys(FINDING_TYPES, 0)
+        by_risk = dict.fromkeys(RISKS, 0)
+        by_decision = {"accept": 0, "reject": 0, "pending": 0}
+        for f in self.findings:
+            by_type[f.type] += 1
+            by_risk[f.risk] += 1
+            action = (self.decisions.get(f.id) or {}).get("action")
+            by_decision[action if action in ("accept", "reject") else "pending"] += 1
+        return {
+            "total": len(self.findings),
+            "by_type": by_type,
+            "by_risk": by_risk,
+            "by_decision": by_decision,
+        }
+
+    def summary(self) -> dict[str, Any]:
+        """What the history list shows; stored beside the log so listing never folds every review."""
+        return {
+            "id": self.id,
+            "title": self.document.title if self.document else self.filename,
+            "filename": self.filename,
+            "format": self.format,
+            "framework": self.framework,
+            "status": self.status,
+            "parent_id": self.parent_id,
+            "version": self.version,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "completed_at": self.completed_at,
+            "counts": self.counts(),
+        }
+
+
+def fold(review_id: str, events: Iterable[Event]) -> ReviewState:
+    state = ReviewState(id=review_id)
+    for event in events:
+        apply(state, event)
+    return state
+
+
+def apply(state: ReviewState, event: Event) -> None:
+    p = event.payload
+    state.last_seq = event.seq
+    state.updated_at = event.at
+    if event.type == "created":
+        state.filename, state.sha256 = p["filename"], p["sha256"]
+        state.format, state.framework = p.get("format", ""), p.get("framework", "")
+        state.parent_id, state.version = p.get("parent_id"), p.get("version", 1)
+        state.created_at = event.at
+    elif event.type == "started":
+        state.status = "running"
+    elif event.type == "analysed":
+        state.status, state.error = "done", None
+        state.document = Document.from_dict(p["document"])
+        state.findings = [Finding.from_dict(f) for f in p["findings"]] + [
+            f for f in state.findings if f.id in state.custom
+        ]
+        state.framework_version = p.get("framework_version", "")
+        state.engines, state.notices = list(p.get("engines", [])), list(p.get("notices", []))
+    elif event.type == "failed":
+        state.status, state.error = "failed", p["error"]
+    elif event.type == "decision":
+        if p["action"] == "reset":
+            state.decisions.pop(p["finding_id"], None)
+        else:
+            state.decisions[p["finding_id"]] = {
+                "action": p["action"],
+                "text": p.get("text"),
+                "at": event.at,
+            }
+    elif event.type == "finding_added":
+        finding = Finding.from_dict(p["finding"])
+        state.findings.append(finding)
+        state.custom.add(finding.id)
+        state.decisions[finding.id] = {"action": "accept", "text": None, "at": event.at}
+    elif event.type == "chat":
+        state.chat.append({**p, "at": event.at})
+    elif event.type == "completed":
+        state.completed_at = event.at
+    elif event.type == "exported":
+        state.exports += 1

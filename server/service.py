@@ -1,0 +1,347 @@
+"""What a reviewer can do to a review, as plain functions over a store: the web layer's one door.
+
+Every change is an appended event; every read is a fold of the log (cached per process and
+brought up to date with the events appended since, so several workers stay consistent).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from datetime import date
+
+from server import diff as version_diff
+from server import stats as review_stats
+from server.chat import answer as offline_answer
+from server.documents import clean_filename, load_document
+from server.engines import offline
+from server.errors import AIPrismError
+from server.frameworks import resolve
+from server.jobs import JobRunner
+from server.model import FINDING_TYPES, RISKS, Finding, Span, finding_id
+from server.review import DECISIONS, ReviewState, apply
+from server.settings import Settings
+from server.store.base import ReviewStore
+
+log = logging.getLogger(__name__)
+
+
+class NotFound(AIPrismError):
+    code = "not_found"
+    http_status = 404
+
+
+class InvalidRequest(AIPrismError):
+    code = "invalid_request"
+    http_status = 400
+
+
+class Conflict(AIPrismError):
+    code = "conflict"
+    http_status = 409
+
+
+class ReviewService:
+    def __init__(self, store: ReviewStore, settings: Settings, jobs: JobRunner):
+        self.store = store
+        self.settings = settings
+        self.jobs = jobs
+        self._cache: dict[str, ReviewState] = {}
+        self._lock = threading.Lock()
+
+    # --- reading ---
+    def get(self, review_id: str) -> ReviewState:
+        with self._lock:
+            cached = self._cache.get(review_id)
+            state = cached or ReviewState(id=review_id)
+            newer = self.store.events(review_id, after=state.last_seq)
+            for event in newer:
+                apply(state, event)
+            if state.last_seq == 0:
+                raise NotFound(f"No review with id '{review_id}'.")
+            self._cache[review_id] = state
+            return state
+
+    def history(self) -> list[dict]:
+        return self.store.summaries()
+
+    def events(self, review_id: str) -> list[dict]:
+        self.get(review_id)
+        return [e.to_dict() for e in self.store.events(review_id)]
+
+    def progress(self, review_id: str) -> dict:
+        state = self.get(review_id)
+        progress = self.store.progress(review_id) or {"done": 0, "total": 0, "stage": state.status}
+        return {"id": review_id, "status": state.status, "progress": progress, "error": state.error}
+
+    # --- creating and analysing ---
+    def create(
+        self, data: bytes, filename: str, framework: str | None = None, parent_id: str | None = None
+    ) -> ReviewState:
+        """Read the document now (so a broken file is refused at once); analyse it in the background."""
+        filename = clean_filename(filename)
+        fw = resolve(framework or self.settings.default_framework, self.settings.frameworks_dir)
+        document = load_document(data, filename, fw, self.settings.limits)
+        version = 1
+        if parent_id:
+            version = self.get(parent_id).version + 1
+        sha = self.store.put_blob(data)
+        review_id = uuid.uuid4().hex[:16]
+        self._append(
+            review_id,
+            "created",
+            {
+                "filename": filename,
+                "sha256": sha,
+                "size": len(data),
+                "format": document.format,
+                "framework": fw.id,
+                "parent_id": parent_id,
+                "version": version,
+            },
+        )
+        self.store.set_progress(
+            review_id, {"done": 0, "total": len(document.sections) + 1, "stage": "queued"}
+        )
+        self.jobs.submit(review_id, lambda: self.analyse(review_id))
+        return self.get(review_id)
+
+    def analyse(self, review_id: str) -> None:
+        """The background job: run the engines and record the outcome, never raising."""
+        state = self.get(review_id)
+        try:
+            self._append(review_id, "started", {})
+            fw = resolve(state.framework, self.settings.frameworks_dir)
+            document = load_document(
+                self.store.get_blob(state.sha256), state.filename, fw, self.settings.limits
+            )
+
+            def progress(done: int, total: int, stage: str) -> None:
+                self.store.set_progress(review_id, {"done": done, "total": total, "stage": stage})
+
+            muted = frozenset(self.store.get_setting("muted_rules", []) or [])
+            result = offline.review(
+                document, fw, as_of=date.today(), on_progress=progress, muted_rules=muted
+            )
+            self._append(
+                review_id,
+                "analysed",
+                {
+                    "document": document.to_dict(),
+                    "findings": [f.to_dict() for f in result.findings],
+                    "framework_version": fw.version,
+                    "engines": [offline.ENGINE_ID],
+                    "notices": [f"Muted rules not run: {', '.join(sorted(muted))}."]
+                    if muted
+                    else [],
+                },
+            )
+        except AIPrismError as exc:
+            self._append(review_id, "failed", {"error": {"code": exc.code, "message": exc.message}})
+        except Exception:
+            log.exception("analysis of review %s failed", review_id)
+            self._append(
+                review_id,
+                "failed",
+                {
+                    "error": {
+                        "code": "analysis_failed",
+                        "message": "The analysis stopped unexpectedly; retry it.",
+                    }
+                },
+            )
+
+    def retry(self, review_id: str) -> ReviewState:
+        state = self.get(review_id)
+        if state.status not in ("failed", "queued"):
+            raise Conflict("Only a failed or interrupted analysis can be retried.")
+        self.jobs.submit(review_id, lambda: self.analyse(review_id))
+        return state
+
+    def resume_interrupted(self) -> list[str]:
+        """After a restart: analyses that never finished run again."""
+        resumed = []
+        for summary in self.store.summaries():
+            if summary.get("status") in ("queued", "running"):
+                self.jobs.submit(summary["id"], lambda rid=summary["id"]: self.analyse(rid))
+                resumed.append(summary["id"])
+        return resumed
+
+    def new_version(self, review_id: str, data: bytes, filename: str) -> ReviewState:
+        parent = self.get(review_id)
+        return self.create(data, filename, parent.framework, parent_id=review_id)
+
+    def delete(self, review_id: str) -> None:
+        if not self.store.delete_review(review_id):
+            raise NotFound(f"No review with id '{review_id}'.")
+        with self._lock:
+            self._cache.pop(review_id, None)
+
+    # --- triage ---
+    def decide(
+        self, review_id: str, finding_id: str, action: str, text: str | None = None
+    ) -> ReviewState:
+        state = self._analysed(review_id)
+        if action not in DECISIONS:
+            raise InvalidRequest(f"'action' must be one of: {', '.join(DECISIONS)}.")
+        if state.finding(finding_id) is None:
+            raise NotFound(f"No finding '{finding_id}' in this review.")
+        text = (text or "").strip() or None
+        if text and len(text) > 5000:
+            raise InvalidRequest("Edited text is limited to 5,000 characters.")
+        self._append(
+            review_id, "decision", {"finding_id": finding_id, "action": action, "text": text}
+        )
+        return self.get(review_id)
+
+    def add_finding(self, review_id: str, data: dict) -> Finding:
+        """A reviewer's own finding, on a quote in a section (or on the section as a whole)."""
+        state = self._analysed(review_id)
+        assert state.document is not None
+        section = state.document.section(str(data.get("section_id", "")))
+        if section is None:
+            raise InvalidRequest("'section_id' must name a section of this document.")
+        kind = data.get("type", "suggestion")
+        risk = data.get("risk", "medium")
+        description = str(data.get("description", "")).strip()
+        if kind not in FINDING_TYPES or risk not in RISKS:
+            raise InvalidRequest(
+                f"'type' must be one of {FINDING_TYPES} and 'risk' one of {RISKS}."
+            )
+        if not description or len(description) > 5000:
+            raise InvalidRequest("A finding needs a description (up to 5,000 characters).")
+        span = _locate_quote(section, data)
+        title = str(data.get("title") or description.split(".")[0])[:120]
+        finding = Finding(
+            id=finding_id("custom", section.id, span, salt=uuid.uuid4().hex),
+            engine="reviewer",
+            rule="custom",
+            type=kind,
+            checkpoints=tuple(str(c) for c in data.get("checkpoints", []))[:10],
+            risk=risk,
+            confidence=1.0,
+            title=title,
+            description=description,
+            suggestion=str(data.get("suggestion", "")).strip()[:5000],
+            questions=tuple(str(q) for q in data.get("questions", []))[:10],
+            section_id=section.id,
+            span=span,
+        )
+        self._append(review_id, "finding_added", {"finding": finding.to_dict()})
+        return finding
+
+    def chat(self, review_id: str, message: str) -> dict:
+        state = self._analysed(review_id)
+        message = (message or "").strip()
+        if not message or len(message) > 2000:
+            raise InvalidRequest("Ask a question of up to 2,000 characters.")
+        fw = resolve(state.framework, self.settings.frameworks_dir)
+        reply = offline_answer(message, state, fw)
+        self._append(review_id, "chat", {"message": message, **reply})
+        return reply
+
+    def complete(self, review_id: str) -> ReviewState:
+        state = self._analysed(review_id)
+        if state.completed_at:
+            return state
+        self._append(review_id, "completed", {})
+        return self.get(review_id)
+
+    # --- outputs ---
+    def export(self, review_id: str, fmt: str) -> tuple[bytes, str, str]:
+        """(content, mimetype, download name) of an export; recorded in the audit trail."""
+        from server.exports.report import report_csv, report_html, report_json
+
+        state = self._analysed(review_id)
+        stem = state.filename.rsplit(".", 1)[0] or "review"
+        fw = resolve(state.framework, self.settings.frameworks_dir)
+        if fmt == "docx":
+            from server.exports.docx_comments import annotate_docx
+
+            if state.format != "docx":
+                raise InvalidRequest(
+                    "Only .docx documents can be annotated; download the report instead."
+                )
+            assert state.document is not None
+            content = annotate_docx(
+                self.store.get_blob(state.sha256),
+                state.document,
+                state.accepted(),
+                texts=state.edited_texts(),
+            )
+            result = (content, DOCX_MIME, f"{stem}.reviewed.docx")
+        elif fmt == "html":
+            result = (
+                report_html(state, fw).encode(),
+                "text/html; charset=utf-8",
+                f"{stem}.report.html",
+            )
+        elif fmt == "csv":
+            result = (
+                report_csv(state).encode("utf-8-sig"),
+                "text/csv; charset=utf-8",
+                f"{stem}.findings.csv",
+            )
+        elif fmt == "json":
+            import json
+
+            body = json.dumps(report_json(state), indent=2, ensure_ascii=False).encode()
+            result = (body, "application/json", f"{stem}.review.json")
+        else:
+            raise NotFound(f"No export format '{fmt}'.")
+        self._append(review_id, "exported", {"format": fmt})
+        return result
+
+    def diff(self, review_id: str) -> dict:
+        state = self._analysed(review_id)
+        if not state.parent_id:
+            raise InvalidRequest(
+                "This review is the first version; upload a new version to compare."
+            )
+        return version_diff.compare(self._analysed(state.parent_id), state)
+
+    def stats(self) -> dict:
+        return review_stats.compute(
+            self.store.summaries(), set(self.store.get_setting("muted_rules", []) or [])
+        )
+
+    def set_muted(self, rule: str, muted: bool) -> list[str]:
+        current = set(self.store.get_setting("muted_rules", []) or [])
+        (current.add if muted else current.discard)(rule)
+        self.store.put_setting("muted_rules", sorted(current))
+        return sorted(current)
+
+    # --- internals ---
+    def _analysed(self, review_id: str) -> ReviewState:
+        state = self.get(review_id)
+        if state.status != "done" or state.document is None:
+            raise Conflict(f"The review is {state.status}; wait for the analysis to finish.")
+        return state
+
+    def _append(self, review_id: str, kind: str, payload: dict) -> None:
+        self.store.append(review_id, kind, payload)
+        self.store.put_summary(review_id, review_stats.summary_of(self.get(review_id)))
+
+
+DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def _locate_quote(section, data: dict) -> Span | None:
+    quote = str(data.get("quote") or "")
+    if not quote:
+        return None
+    paragraphs = [p for p in section.paragraphs if not p.excluded]
+    if data.get("paragraph") is not None:
+        index, start = int(data["paragraph"]), int(data.get("start", -1))
+        para = next((p for p in paragraphs if p.index == index), None)
+        if para and start >= 0 and para.text[start : start + len(quote)] == quote:
+            return Span.of(para, start, start + len(quote))
+        paragraphs = [para] if para else paragraphs
+    for para in paragraphs:
+        at = para.text.find(quote)
+        if at >= 0:
+            return Span.of(para, at, at + len(quote))
+    raise InvalidRequest(
+        "The quoted text was not found in that section; select text within one paragraph."
+    )

@@ -1,0 +1,28 @@
+"""Settings passed into `create_app`; nothing deeper in the app reads the environment."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from server.documents.limits import Limits
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    token: str | None = field(default_factory=lambda: secrets.token_urlsafe(24))  # None: no auth
+    allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost")  # Host header names accepted
+    hosted: bool = False  # behind HTTPS on App Runner: Secure cookies, proxy headers
+    max_upload_mb: int = 50
+    analysis_workers: int = 2  # background analyses at once
+    max_queued: int = 50  # analyses waiting beyond that are refused with 503
+    default_framework: str = "investigation"
+    limits: Limits = field(default_factory=Limits)
+    store_url: str = ""  # "" → SQLite in data_dir; "s3://bucket/prefix" when hosted
+    desktop: bool = False  # inside the desktop window: pages load desktop.js (native dialogs)
+
+    @property
+    def frameworks_dir(self) -> Path:
+        return self.data_dir / "frameworks"

@@ -1,0 +1,138 @@
+"""The reviewer's own settings, kept as `settings.json` in the data folder.
+
+A small validated value, read at start and written atomically (a crash mid-write leaves the old file),
+so a hand-edited or half-written file never stops the app: it is set aside and defaults are used.
+Muted rules are not here: they live in the store (`muted_rules`) so every instance sees them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import tempfile
+from collections.abc import Collection, Mapping
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from server.errors import AIPrismError
+from server.frameworks import DEFAULT_FRAMEWORK
+
+log = logging.getLogger(__name__)
+
+FILE_NAME = "settings.json"
+AWS_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
+AWS_PROFILE = re.compile(r"^[A-Za-z0-9_+=,.@-]{0,64}$")
+RULE_ID = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
+
+
+class InvalidSettings(AIPrismError):
+    code = "invalid_settings"
+    http_status = 400
+
+
+@dataclass(frozen=True)
+class UserSettings:
+    framework: str = DEFAULT_FRAMEWORK  # framework chosen for new reviews
+    ai_enabled: bool = False  # the AI engine runs beside the offline one
+    aws_profile: str = ""  # "" = the default credential chain
+    aws_region: str = "us-east-1"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+FIELDS = tuple(f.name for f in fields(UserSettings))
+
+
+def parse(
+    data: Mapping[str, Any],
+    frameworks: Collection[str] | None = None,
+    base: UserSettings | None = None,
+) -> UserSettings:
+    """`data` laid over `base` (defaults if None); fields left out keep their value.
+
+    Raises InvalidSettings naming the first bad field; unknown fields are refused so a typo is not
+    silently ignored.
+    """
+    unknown = sorted(set(data) - set(FIELDS))
+    if unknown:
+        raise InvalidSettings(f"Unknown setting '{unknown[0]}'. Known: {', '.join(FIELDS)}.")
+    values = (base or UserSettings()).to_dict()
+    values.update(data)
+    framework, ai, profile, region = (values[name] for name in FIELDS)
+    if not isinstance(framework, str) or not framework:
+        raise InvalidSettings("'framework' must name a framework.")
+    if frameworks is not None and framework not in frameworks:
+        known = ", ".join(sorted(frameworks))
+        raise InvalidSettings(f"No framework called '{framework}'. Available: {known}.")
+    if not isinstance(ai, bool):
+        raise InvalidSettings("'ai_enabled' must be true or false.")
+    if not isinstance(profile, str) or not AWS_PROFILE.match(profile.strip()):
+        raise InvalidSettings(
+            "'aws_profile' must be a profile name from your AWS config (letters, digits, _ - . @)."
+        )
+    if not isinstance(region, str) or not AWS_REGION.match(region.strip()):
+        raise InvalidSettings("'aws_region' must be an AWS region such as us-east-1.")
+    return UserSettings(framework, ai, profile.strip(), region.strip())
+
+
+def parse_rules(value: Any) -> list[str]:
+    """A list of rule ids (as sent by the settings page), sorted and de-duplicated."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InvalidSettings("'muted_rules' must be a list of rule ids.")
+    bad = next((v for v in value if not RULE_ID.match(v)), None)
+    if bad is not None:
+        raise InvalidSettings(f"'{bad[:80]}' is not a rule id.")
+    return sorted(set(value))
+
+
+def path_in(data_dir: Path) -> Path:
+    return data_dir / FILE_NAME
+
+
+def load(data_dir: Path) -> UserSettings:
+    """The saved settings, or defaults when there are none or the file cannot be used."""
+    path = path_in(data_dir)
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(raw, dict):
+            raise InvalidSettings("the file does not hold a JSON object")
+        known = {k: v for k, v in raw.items() if k in FIELDS}  # a newer version's extra keys
+        return parse(known)
+    except FileNotFoundError:
+        return UserSettings()
+    except (OSError, ValueError, InvalidSettings) as exc:
+        aside = path.with_name(FILE_NAME + ".unreadable")
+        log.warning("settings file %s cannot be used (%s); set aside as %s", path, exc, aside.name)
+        try:
+            os.replace(path, aside)
+        except OSError as move_error:
+            log.warning("could not set %s aside: %s", path, move_error)
+        return UserSettings()
+
+
+def save(data_dir: Path, settings: UserSettings) -> None:
+    """Write atomically: a temporary file in the same folder, flushed, then renamed over the old one."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    target = path_in(data_dir)
+    fd, temp = tempfile.mkstemp(prefix=".settings-", suffix=".json", dir=data_dir)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(settings.to_dict(), handle, indent=2)
+            handle.write("\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def update(data_dir: Path, changes: Mapping[str, Any], frameworks: Collection[str]) -> UserSettings:
+    """Validate `changes` over the saved settings and save the result."""
+    settings = parse(changes, frameworks, base=load(data_dir))
+    save(data_dir, settings)
+    return settings

@@ -1,0 +1,107 @@
+"""`create_app(settings)`: the Flask application shared by the desktop, local and hosted forms."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import UTC, datetime
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from server import __version__
+from server.errors import AIPrismError
+from server.jobs import JobRunner
+from server.service import ReviewService
+from server.settings import Settings
+from server.store.base import ReviewStore
+from server.web import security
+from server.web.api import api
+from server.web.pages import pages
+from server.web.settings_page import settings_page
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings, store: ReviewStore | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.update(
+        SETTINGS=settings,
+        MAX_CONTENT_LENGTH=settings.max_upload_mb * 1024 * 1024,
+        CSRF_SECRET=secrets.token_hex(32),
+        JSON_SORT_KEYS=False,
+    )
+    store = store or open_store(settings)
+    jobs = JobRunner(settings.analysis_workers, settings.max_queued)
+    service = ReviewService(store, settings, jobs)
+    app.config["SERVICE"] = service
+    app.extensions["aiprism_jobs"] = jobs
+
+    security.install(app)
+    app.register_blueprint(api)
+    app.register_blueprint(pages)
+    app.register_blueprint(settings_page)
+    app.jinja_env.globals["desktop_mode"] = settings.desktop
+    _health(app)
+    _errors(app)
+    service.resume_interrupted()
+    return app
+
+
+def open_store(settings: Settings) -> ReviewStore:
+    from server.store.sqlite import SQLiteStore
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return SQLiteStore(settings.data_dir / "reviews.sqlite3")
+
+
+def _health(app: Flask) -> None:
+    @app.get("/health")
+    def health():
+        return {"status": "healthy", "version": __version__, "time": datetime.now(UTC).isoformat()}
+
+    @app.get("/ready")
+    def ready():
+        try:
+            app.config["SERVICE"].store.check()
+        except Exception as exc:  # any failure means not ready; say which without a traceback
+            log.warning("store not ready: %s", exc)
+            return {"status": "unavailable", "store": type(exc).__name__}, 503
+        return {"status": "ready", "store": type(app.config["SERVICE"].store).__name__}
+
+
+def _errors(app: Flask) -> None:
+    def wants_json() -> bool:
+        return (
+            request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+        )
+
+    @app.errorhandler(AIPrismError)
+    def user_error(exc: AIPrismError):
+        if wants_json():
+            return jsonify({"error": {"code": exc.code, "message": exc.message}}), exc.http_status
+        return render_template(
+            "error.html", status=exc.http_status, message=exc.message
+        ), exc.http_status
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        status = exc.code or 500
+        messages = {
+            404: "There is nothing at this address.",
+            405: "That method is not allowed here.",
+            413: f"The file is larger than the {app.config['SETTINGS'].max_upload_mb} MB upload limit.",
+        }
+        message = messages.get(status, exc.description or "The request could not be handled.")
+        code = (exc.name or "error").lower().replace(" ", "_")
+        if wants_json():
+            return jsonify({"error": {"code": code, "message": message}}), status
+        return render_template("error.html", status=status, message=message), status
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        message = "Something went wrong on our side; your saved work is safe. Try again."
+        if wants_json():
+            return jsonify({"error": {"code": "internal_error", "message": message}}), 500
+        return render_template("error.html", status=500, message=message), 500

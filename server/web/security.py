@@ -1,0 +1,146 @@
+"""All request security in one place.
+
+- The per-launch secret: `/?token=…` once sets an HttpOnly SameSite=Strict cookie and redirects to
+  the clean URL; API clients may send `Authorization: Bearer …`. Everything but /health, /ready and
+  static files needs it (unless the hosted app is explicitly configured with no auth).
+- Host header allow-list (DNS rebinding) and same-origin check on state-changing requests.
+- CSRF: cookie-authenticated state-changing requests must echo the CSRF token in `X-CSRF-Token`
+  (pages carry it in a meta tag). Bearer-authenticated clients have no ambient credential to abuse.
+- Response headers: CSP without inline script, nosniff, frame-ancestors 'none', no referrer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from urllib.parse import urlencode, urlsplit
+
+from flask import Flask, Response, current_app, g, jsonify, redirect, request
+
+from server.settings import Settings
+
+COOKIE = "aiprism_session"
+CSRF_HEADER = "X-CSRF-Token"
+PUBLIC_PATHS = ("/health", "/ready", "/static/", "/favicon.ico")
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def _derive(secret: str, purpose: str) -> str:
+    return hmac.new(secret.encode(), purpose.encode(), hashlib.sha256).hexdigest()
+
+
+def session_value(settings: Settings) -> str:
+    """What the cookie holds: derived from the token, so the cookie alone never reveals it."""
+    return _derive(settings.token or "", "session")
+
+
+def csrf_token() -> str:
+    settings: Settings = current_app.config["SETTINGS"]
+    return _derive(settings.token or current_app.config["CSRF_SECRET"], "csrf")
+
+
+def install(app: Flask) -> None:
+    app.before_request(_check_request)
+    app.after_request(_add_headers)
+    app.jinja_env.globals["csrf_token"] = csrf_token
+
+
+def _error(status: int, code: str, message: str) -> Response:
+    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+        response = jsonify({"error": {"code": code, "message": message}})
+    else:
+        from flask import render_template
+
+        response = current_app.make_response(
+            render_template("error.html", status=status, message=message)
+        )
+    response.status_code = status
+    return response
+
+
+def _host_allowed(settings: Settings) -> bool:
+    if not settings.allowed_hosts or "*" in settings.allowed_hosts:
+        return True
+    host = (request.host or "").rsplit(":", 1)[0].strip("[]").lower()
+    return host in settings.allowed_hosts
+
+
+def _same_origin() -> bool:
+    origin = request.headers.get("Origin")
+    if origin is None:
+        referer = request.headers.get("Referer")
+        if referer is None:
+            return True  # non-browser clients send neither
+        origin = "{0.scheme}://{0.netloc}".format(urlsplit(referer))
+    if origin == "null":
+        return False
+    return origin.rstrip("/") == request.host_url.rstrip("/")
+
+
+def _check_request() -> Response | None:
+    settings: Settings = current_app.config["SETTINGS"]
+    g.auth = None
+    if not _host_allowed(settings):
+        return _error(
+            403, "bad_host", "This address is not allowed; open AI-Prism through its own link."
+        )
+    if request.path.startswith(PUBLIC_PATHS):
+        return None
+    if request.method in UNSAFE_METHODS and not _same_origin():
+        return _error(403, "bad_origin", "Requests from other sites are refused.")
+    if settings.token is None:
+        g.auth = "none"
+    elif _bearer_ok(settings):
+        g.auth = "bearer"
+    elif hmac.compare_digest(request.cookies.get(COOKIE, ""), session_value(settings)):
+        g.auth = "cookie"
+    elif request.method == "GET" and hmac.compare_digest(
+        request.args.get("token", ""), settings.token
+    ):
+        return _grant_cookie(settings)
+    else:
+        return _error(
+            401, "unauthorised", "Open AI-Prism with the link it printed when it started."
+        )
+    if request.method in UNSAFE_METHODS and g.auth != "bearer":
+        sent = request.headers.get(CSRF_HEADER, "") or request.form.get("csrf_token", "")
+        if not hmac.compare_digest(sent, csrf_token()):
+            return _error(403, "csrf", "The page is out of date; reload it and try again.")
+    return None
+
+
+def _bearer_ok(settings: Settings) -> bool:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(value.strip(), settings.token or "")
+
+
+def _grant_cookie(settings: Settings) -> Response:
+    args = request.args.to_dict()
+    args.pop("token", None)
+    query = urlencode(args)
+    response = redirect(request.path + (f"?{query}" if query else ""), code=303)
+    response.set_cookie(
+        COOKIE,
+        session_value(settings),
+        httponly=True,
+        samesite="Strict",
+        secure=settings.hosted,
+        path="/",
+    )
+    return response
+
+
+def _add_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    if request.path.startswith("/api/") or response.mimetype == "text/html":
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response

@@ -1,0 +1,78 @@
+"""The settings page (`/settings`) and its API (`/api/v1/settings`).
+
+Framework, AI and AWS choices persist in the data folder's settings.json (server/user_settings.py);
+muted rules stay in the store, where the engine and the statistics page already read them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, current_app, jsonify, render_template, request
+
+from server import user_settings
+from server.frameworks import available
+from server.service import InvalidRequest, ReviewService
+
+settings_page = Blueprint("settings", __name__)
+PLACEHOLDER = re.compile(r"\s*:?\s*'?\{\w+\}'?")  # "{quote}" in a rule's title template
+
+
+def service() -> ReviewService:
+    return current_app.config["SERVICE"]
+
+
+def _frameworks() -> dict:
+    return available(service().settings.frameworks_dir)
+
+
+def _muted() -> list[str]:
+    return sorted(service().store.get_setting("muted_rules", []) or [])
+
+
+def _state() -> dict:
+    saved = user_settings.load(service().settings.data_dir)
+    return {**saved.to_dict(), "muted_rules": _muted()}
+
+
+@settings_page.get("/settings")
+def page():
+    frameworks = sorted(_frameworks().values(), key=lambda f: f.name)
+    rules: dict[str, str] = {}
+    for framework in frameworks:
+        for rule in framework.rules:
+            rules.setdefault(rule.id, PLACEHOLDER.sub("", rule.title).strip())
+    muted = set(_muted())
+    for rule_id in muted:
+        rules.setdefault(rule_id, "")  # muted earlier in a pack that is gone: still unmutable
+    return render_template(
+        "settings.html",
+        settings=user_settings.load(service().settings.data_dir),
+        frameworks=frameworks,
+        rules=sorted(rules.items(), key=lambda item: (item[0] not in muted, item[0])),
+        muted=muted,
+        data_dir=str(service().settings.data_dir),
+    )
+
+
+@settings_page.get("/api/v1/settings")
+def read():
+    return jsonify(_state())
+
+
+@settings_page.post("/api/v1/settings")
+def write():
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InvalidRequest("Send the settings as a JSON object.")
+    changes = dict(body)
+    rules = changes.pop("muted_rules", None)
+    wanted = user_settings.parse_rules(rules) if rules is not None else None
+    user_settings.update(service().settings.data_dir, changes, _frameworks().keys())
+    if wanted is not None:
+        current = set(_muted())
+        for rule in sorted(current - set(wanted)):
+            service().set_muted(rule, False)
+        for rule in sorted(set(wanted) - current):
+            service().set_muted(rule, True)
+    return jsonify(_state())
