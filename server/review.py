@@ -3,11 +3,11 @@
 Event types and payloads:
 - created     {filename, sha256, size, format, framework, parent_id, version}
 - started     {}
-- analysed    {document, findings, framework_version, engines, notices}
+- analysed    {document, findings, framework_version, engines, notices, ai_usage}
 - failed      {error: {code, message}}
 - decision    {finding_id, action: accept|reject|reset, text}
 - finding_added {finding}            (a reviewer's own finding; accepted on creation)
-- chat        {message, answer, citations, engine}
+- chat        {message, answer, citations, engine, usage?, notice?}
 - completed   {}
 - exported    {format}
 """
@@ -48,6 +48,7 @@ class ReviewState:
     chat: list[dict[str, Any]] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     engines: list[str] = field(default_factory=list)
+    ai_usage: dict[str, Any] | None = None  # tokens and estimated cost when the AI engine ran
     exports: int = 0
     last_seq: int = 0
 
@@ -125,6 +126,7 @@ def apply(state: ReviewState, event: Event) -> None:
         ]
         state.framework_version = p.get("framework_version", "")
         state.engines, state.notices = list(p.get("engines", [])), list(p.get("notices", []))
+        state.ai_usage = p.get("ai_usage")
     elif event.type == "failed":
         state.status, state.error = "failed", p["error"]
     elif event.type == "decision":

@@ -13,9 +13,12 @@ from datetime import date
 
 from server import diff as version_diff
 from server import stats as review_stats
+from server.ai_choice import AIChoice
 from server.chat import answer as offline_answer
 from server.documents import clean_filename, load_document
 from server.engines import offline
+from server.engines.bedrock import AIUnavailable
+from server.engines.merge import merge
 from server.errors import AIPrismError
 from server.frameworks import resolve
 from server.jobs import JobRunner
@@ -47,6 +50,7 @@ class ReviewService:
         self.store = store
         self.settings = settings
         self.jobs = jobs
+        self.ai = AIChoice(settings)
         self._cache: dict[str, ReviewState] = {}
         self._lock = threading.Lock()
 
@@ -117,24 +121,50 @@ class ReviewService:
                 self.store.get_blob(state.sha256), state.filename, fw, self.settings.limits
             )
 
-            def progress(done: int, total: int, stage: str) -> None:
-                self.store.set_progress(review_id, {"done": done, "total": total, "stage": stage})
-
             muted = frozenset(self.store.get_setting("muted_rules", []) or [])
+            engine = self.ai.engine()
+            ai_total = len(engine.sections_to_review(document)) if engine else 0
+
+            def progress(done: int, total: int, stage: str) -> None:
+                self.store.set_progress(
+                    review_id, {"done": done, "total": total + ai_total, "stage": stage}
+                )
+
             result = offline.review(
                 document, fw, as_of=date.today(), on_progress=progress, muted_rules=muted
             )
+            findings, engines = result.findings, [offline.ENGINE_ID]
+            notices = [f"Muted rules not run: {', '.join(sorted(muted))}."] if muted else []
+            usage = None
+            if engine is not None:
+                offline_total = len(document.sections) + 1
+
+                def ai_progress(done: int, total: int, stage: str) -> None:
+                    self.store.set_progress(
+                        review_id,
+                        {
+                            "done": offline_total + done,
+                            "total": offline_total + total,
+                            "stage": stage,
+                        },
+                    )
+
+                ai = engine.review(document, fw, on_progress=ai_progress)
+                usage = ai.usage
+                notices += ai.notices
+                if ai.ok:
+                    findings = merge(findings, [f for f in ai.findings if f.rule not in muted])
+                    engines += ai.engines
             self._append(
                 review_id,
                 "analysed",
                 {
                     "document": document.to_dict(),
-                    "findings": [f.to_dict() for f in result.findings],
+                    "findings": [f.to_dict() for f in findings],
                     "framework_version": fw.version,
-                    "engines": [offline.ENGINE_ID],
-                    "notices": [f"Muted rules not run: {', '.join(sorted(muted))}."]
-                    if muted
-                    else [],
+                    "engines": engines,
+                    "notices": notices,
+                    "ai_usage": usage,
                 },
             )
         except AIPrismError as exc:
@@ -237,9 +267,20 @@ class ReviewService:
         if not message or len(message) > 2000:
             raise InvalidRequest("Ask a question of up to 2,000 characters.")
         fw = resolve(state.framework, self.settings.frameworks_dir)
-        reply = offline_answer(message, state, fw)
+        reply = self._answer(message, state, fw)
         self._append(review_id, "chat", {"message": message, **reply})
         return reply
+
+    def _answer(self, message: str, state: ReviewState, fw) -> dict:
+        """The AI engine's answer when one is on, else (or when it cannot answer) the offline one."""
+        engine = self.ai.engine()
+        if engine is None:
+            return offline_answer(message, state, fw)
+        try:
+            return engine.chat(message, state, fw)
+        except AIUnavailable as exc:
+            reply = offline_answer(message, state, fw)
+            return {**reply, "notice": f"{exc.message} This answer comes from the offline engine."}
 
     def complete(self, review_id: str) -> ReviewState:
         state = self._analysed(review_id)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from server.documents.limits import Limits
+from server.engines.bedrock import AISettings
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,11 @@ class Settings:
     default_framework: str = "investigation"
     limits: Limits = field(default_factory=Limits)
     store_url: str = ""  # "" → SQLite in data_dir; "s3://bucket/prefix" when hosted
+    store_region: str = "us-east-1"  # the bucket's region (endpoint: boto3's AWS_ENDPOINT_URL_S3)
     desktop: bool = False  # inside the desktop window: pages load desktop.js (native dialogs)
+    # The AI engine. Hosted: set from the environment, always on. Desktop: None, and the reviewer
+    # opts in on the settings page (settings.json's ai_enabled, AWS profile and region).
+    ai: AISettings | None = None
 
     @property
     def frameworks_dir(self) -> Path:

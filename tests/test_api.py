@@ -230,3 +230,13 @@ def without_case_placeholder(data: bytes) -> bytes:
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
+
+
+def test_export_of_a_file_with_a_non_ascii_name_keeps_its_name(server):
+    created = server.upload(messy_investigation_docx(), "Révision – incident №7.docx").json()
+    server.wait_done(created["id"])
+    response = server.api.get(server.url(f"/api/v1/reviews/{created['id']}/export/docx"))
+    assert response.status_code == 200
+    disposition = response.headers["Content-Disposition"]
+    assert 'filename="Revision' in disposition
+    assert "filename*=UTF-8''R%C3%A9vision%20%E2%80%93%20incident%20%E2%84%967" in disposition

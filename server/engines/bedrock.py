@@ -255,13 +255,17 @@ class BedrockEngine:
 
     # --- review ---------------------------------------------------------------------------------
 
+    @staticmethod
+    def sections_to_review(document: Document) -> list[Section]:
+        return [s for s in document.sections if not s.excluded and s.text.strip()]
+
     def review(
         self,
         document: Document,
         framework: Framework,
         on_progress: ProgressCallback | None = None,
     ) -> AIReview:
-        sections = [s for s in document.sections if not s.excluded and s.text.strip()]
+        sections = self.sections_to_review(document)
         chain = _Chain(self.settings.models)
         meter = _Meter(self.settings)
         outcomes: list[_Outcome] = []

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 import time
+import unicodedata
+from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 
@@ -44,6 +47,7 @@ def review_json(state: ReviewState) -> dict:
         "counts": state.counts(),
         "notices": state.notices,
         "engines": state.engines,
+        "ai_usage": state.ai_usage,
         "chat": state.chat,
     }
 
@@ -147,12 +151,20 @@ def complete(review_id: str):
 def export(review_id: str, fmt: str):
     content, mimetype, name = service().export(review_id, fmt)
     response = Response(content, mimetype=mimetype)
-    response.headers.set("Content-Disposition", "attachment", filename=name)
+    response.headers["Content-Disposition"] = content_disposition(name)
     if mimetype.startswith("text/html"):  # the report is self-contained with its own inline styles
         response.headers["Content-Security-Policy"] = (
             "default-src 'none'; style-src 'unsafe-inline'"
         )
     return response
+
+
+def content_disposition(name: str) -> str:
+    """An attachment header every browser reads: an ASCII fallback plus the real name (RFC 6266),
+    since HTTP headers are Latin-1 and a reviewer's file names often are not."""
+    fallback = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    fallback = re.sub(r"[^A-Za-z0-9._ -]+", "_", fallback).strip() or "export"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 @api.post("/reviews/<review_id>/versions")

@@ -79,8 +79,14 @@ export class ChatView {
       "li",
       { class: "chat-turn chat-answer" },
       h("p", { class: "chat-text", text: turn.answer }),
+      turn.notice ? h("p", { class: "chat-notice", attrs: { role: "note" }, text: turn.notice }) : null,
       cites,
-      turn.at ? h("p", { class: "chat-meta" }, h("time", { text: formatDate(turn.at), attrs: { datetime: turn.at } })) : null,
+      h(
+        "p",
+        { class: "chat-meta" },
+        turn.at ? h("time", { text: formatDate(turn.at), attrs: { datetime: turn.at } }) : null,
+        turn.engine ? h("span", { class: "chat-engine", text: ` · ${turn.engine}` }) : null,
+      ),
     );
   }
 
