@@ -178,6 +178,8 @@ def test_new_version_and_diff(server, done_review):
 def test_stats_and_muting_a_rule(server, done_review):
     stats = server.api.get(server.url("/api/v1/stats")).json()
     assert stats["reviews"] >= 1 and stats["rules"]
+    page = server.api.get(server.url("/stats")).text
+    assert "Documentation and records" in page  # checkpoints by their framework names
     muted = server.api.post(
         server.url("/api/v1/settings/muted-rules"), json={"rule": "passive_voice", "muted": True}
     )

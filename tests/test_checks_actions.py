@@ -139,3 +139,10 @@ def test_dates_quarters_and_deadlines_count_as_dates():
 def test_placeholder_date_counts_as_no_date():
     doc = document(("Actions", "preventative_actions", ["- Add alerting (@jane). Due: TBD."]))
     assert len(run_check(doc, "action_due_date", sections=ACTIONS)) == 1
+
+
+def test_a_pack_can_say_which_section_kinds_hold_actions():
+    doc = document(("Next Steps", "next_steps", ["Rotate the on-call runbook by Q3 2024."]))
+    assert run_check(doc, "action_owner") == []
+    findings = run_check(doc, "action_owner", action_kinds=["next_steps"])
+    assert quotes(findings) == ["Rotate the on-call runbook by Q3 2024."]

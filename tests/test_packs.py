@@ -293,3 +293,13 @@ def test_investigation_review_of_the_sample_is_the_same_every_time():
     assert first
     assert [f.id for f in first] == [f.id for f in second]
     assert [f.to_dict() for f in first] == [f.to_dict() for f in second]
+
+
+def test_a_template_field_that_does_not_fit_stays_visible_instead_of_failing():
+    from server.engines.offline import fill
+
+    assert fill("{count:,} items", {"count": 3000}) == "3,000 items"
+    assert (
+        fill("{count:,} of {missing:,} in {section.title} {{braces}}", {"count": "three"})
+        == "{count:,} of {missing:,} in {section.title} {braces}"
+    )

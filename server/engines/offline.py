@@ -92,16 +92,31 @@ def _finding(rule: Rule, hit: Hit) -> Finding:
     )
 
 
-class _Lenient(dict):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
-
-
 def fill(template: str, values: dict) -> str:
-    """Format a pack's message template; unknown names stay visible instead of raising."""
+    """Format a pack's message template. A field the check did not provide, or one whose format
+    spec does not fit its value, stays visible as written instead of failing the whole review."""
     if not _has_fields(template):
         return template
-    return template.format_map(_Lenient(values))
+    try:
+        return template.format_map(values)
+    except (KeyError, IndexError, AttributeError, ValueError, TypeError):
+        return "".join(_piece(*part, values) for part in string.Formatter().parse(template))
+
+
+def _piece(literal: str, name: str | None, spec: str | None, conversion: str | None, values) -> str:
+    if name is None:
+        return literal
+    written = (
+        "{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+    )
+    if name not in values:
+        return literal + written
+    value = values[name]
+    value = {"r": repr, "s": str, "a": ascii}.get(conversion or "", lambda v: v)(value)
+    try:
+        return literal + format(value, spec or "")
+    except (ValueError, TypeError):
+        return literal + written
 
 
 @lru_cache(maxsize=4096)

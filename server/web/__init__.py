@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-import secrets
+import mimetypes
 from datetime import UTC, datetime
 
 from flask import Flask, jsonify, render_template, request
@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from server import __version__
 from server.errors import AIPrismError
+from server.hosted import storage_kind
 from server.jobs import JobRunner
 from server.service import ReviewService
 from server.settings import Settings
@@ -23,12 +24,17 @@ from server.web.settings_page import settings_page
 log = logging.getLogger(__name__)
 
 
+# Windows takes MIME types from the registry, where .js is sometimes text/plain; with nosniff the
+# browser then refuses the page's modules. Say it once here for every platform.
+mimetypes.add_type("text/javascript", ".js")
+mimetypes.add_type("text/css", ".css")
+
+
 def create_app(settings: Settings, store: ReviewStore | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(
         SETTINGS=settings,
         MAX_CONTENT_LENGTH=settings.max_upload_mb * 1024 * 1024,
-        CSRF_SECRET=secrets.token_hex(32),
         JSON_SORT_KEYS=False,
     )
     store = store or open_store(settings)
@@ -72,7 +78,11 @@ def _health(app: Flask) -> None:
         except Exception as exc:  # any failure means not ready; say which without a traceback
             log.warning("store not ready: %s", exc)
             return {"status": "unavailable", "store": type(exc).__name__}, 503
-        return {"status": "ready", "store": type(app.config["SERVICE"].store).__name__}
+        return {
+            "status": "ready",
+            "store": type(app.config["SERVICE"].store).__name__,
+            "storage": storage_kind(app.config["SETTINGS"]),
+        }
 
 
 def _errors(app: Flask) -> None:

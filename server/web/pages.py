@@ -55,4 +55,6 @@ def diff(review_id: str):
 
 @pages.get("/stats")
 def stats():
-    return render_template("stats.html", stats=service().stats())
+    packs = available(service().settings.frameworks_dir).values()
+    names = {cp.id: cp.name for pack in packs for cp in pack.checkpoints}
+    return render_template("stats.html", stats=service().stats(), checkpoint_names=names)

@@ -16,7 +16,7 @@ A paragraph holding several lines (plain-text input) is read line by line.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
 from server.engines.dates import find_dates
@@ -24,7 +24,8 @@ from server.engines.patterns import any_of
 from server.engines.registry import CheckContext, Hit, section_check
 from server.model import Paragraph, Section, Span
 
-ACTION_KINDS = ("resolving_actions", "preventative_actions")
+# Section kinds where every item is an action; elsewhere only labelled lines (PA1, Action 3) are.
+ACTION_KINDS = ["resolving_actions", "preventative_actions"]
 
 OWNER_PATTERNS = [
     r"\bowner\s*[:=–-]",
@@ -156,9 +157,9 @@ def starts_with_action_label(text: str, start: int = 0, end: int | None = None) 
     return ACTION_LABEL.match(text, strip_bullet(text, start, end), end) is not None
 
 
-def action_items(section: Section) -> list[ActionItem]:
+def action_items(section: Section, action_kinds: Collection[str]) -> list[ActionItem]:
     """The action items of a section, in order (see the module docstring for what counts)."""
-    in_actions = section.kind in ACTION_KINDS
+    in_actions = section.kind in action_kinds
     items: list[ActionItem] = []
     for paragraph in section.body:
         text = paragraph.text
@@ -211,19 +212,19 @@ def _looks_like_owner(cell: str) -> bool:
     return not any(word.lower().strip(".") in _NOT_NAMES for word in cell.split())
 
 
-@section_check("action_owner", owner_patterns=OWNER_PATTERNS)
+@section_check("action_owner", owner_patterns=OWNER_PATTERNS, action_kinds=ACTION_KINDS)
 def action_owner(ctx: CheckContext, section: Section) -> Iterator[Hit]:
     """An action item that names no owner (person, team, @handle, e-mail or owner column)."""
     owner = any_of(ctx.param("owner_patterns"))
-    for item in action_items(section):
+    for item in action_items(section, ctx.param("action_kinds")):
         if not has_owner(item, owner):
             yield Hit(section, item.span, {"action": item.summary()})
 
 
-@section_check("action_due_date", date_patterns=DATE_PATTERNS)
+@section_check("action_due_date", date_patterns=DATE_PATTERNS, action_kinds=ACTION_KINDS)
 def action_due_date(ctx: CheckContext, section: Section) -> Iterator[Hit]:
     """An action item with no target or completion date (a date, a quarter, "by end of month")."""
     dated = any_of(ctx.param("date_patterns"))
-    for item in action_items(section):
+    for item in action_items(section, ctx.param("action_kinds")):
         if not has_date(item, dated):
             yield Hit(section, item.span, {"action": item.summary()})

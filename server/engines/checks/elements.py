@@ -8,9 +8,11 @@ never disagree.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 
 from server.engines.checks.actions import (
+    ACTION_KINDS,
     DATE_PATTERNS,
     OWNER_PATTERNS,
     action_items,
@@ -44,7 +46,7 @@ def element_present(ctx: CheckContext, section: Section) -> Iterator[Hit]:
     if not patterns:
         return
     pattern, wanted = pattern_set(tuple(patterns)), ctx.param("min_matches")
-    count = _count(section, pattern, wanted)
+    count = _count(section, pattern, enough=sys.maxsize)  # the message shows how many there are
     if count < wanted:
         return
     for paragraph in section.body:
@@ -73,6 +75,7 @@ def _count(section: Section, pattern: PatternSet, enough: int) -> int:
 @document_check(
     "action_items_complete",
     min_items=2,
+    action_kinds=ACTION_KINDS,
     owner_patterns=OWNER_PATTERNS,
     date_patterns=DATE_PATTERNS,
 )
@@ -80,7 +83,8 @@ def action_items_complete(ctx: CheckContext) -> Iterator[Hit]:
     """Every action item names an owner and a date, and there are at least `min_items`."""
     owner = any_of(ctx.param("owner_patterns"))
     dated = any_of(ctx.param("date_patterns"))
-    items = [item for section in ctx.sections() for item in action_items(section)]
+    kinds = ctx.param("action_kinds")
+    items = [item for section in ctx.sections() for item in action_items(section, kinds)]
     if len(items) < ctx.param("min_items"):
         return
     if all(has_owner(item, owner) and has_date(item, dated) for item in items):
