@@ -4,21 +4,26 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench build smoke clean
+.PHONY: run test audit lint format bench build smoke clean
 
 $(STAMP): pyproject.toml Makefile
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --upgrade pip setuptools  # venv's own setuptools has known CVEs
 	$(BIN)/pip install --quiet -e '.[test,bench,desktop]'
 	touch $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/aiprism serve
 
-test: $(STAMP)
+test: $(STAMP) audit
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
+
+# Risky code (bandit, configured in pyproject.toml) and dependencies with known vulnerabilities.
+audit: $(STAMP)
+	$(BIN)/bandit -q -r server desktop cloud -c pyproject.toml
+	$(BIN)/python .ci/audit_dependencies.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -29,6 +34,16 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.core
+
+# The server benchmarks take some 2.5 minutes each, so `make bench` stays the quick one.
+.PHONY: bench-load bench-cloud bench-all
+bench-load: $(STAMP)
+	$(BIN)/python -m bench.load
+
+bench-cloud: $(STAMP)
+	$(BIN)/python -m bench.cloud_load
+
+bench-all: bench bench-load bench-cloud
 
 # The frozen desktop app in dist/ai-prism/ (PyInstaller, from its own clean venv under build/).
 build: $(STAMP)

@@ -9,13 +9,17 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 from server import __version__
 from server.documents import load_path
+from server.documents.limits import DEFAULT_LIMITS, Deadline, Limits
+from server.documents.limits import SETTINGS as LIMIT_SETTINGS
 from server.engines import offline
 from server.errors import AIPrismError
 from server.frameworks import available, resolve
@@ -61,6 +65,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     review.set_defaults(handler=_review)
     add_data_dir(review)
+    limits = review.add_argument_group(
+        "limits", "per document; default from AIPRISM_MAX_* variables (see docs/limits.md)"
+    )
+    for setting in LIMIT_SETTINGS:
+        limits.add_argument(
+            setting.flag,
+            dest=setting.field,
+            metavar="N",
+            help=f"{setting.what} (default {setting.show(DEFAULT_LIMITS)})",
+        )
 
     frameworks = commands.add_parser("frameworks", help="list, show or validate framework packs")
     fw_commands = frameworks.add_subparsers(title="actions")
@@ -86,6 +100,7 @@ def add_data_dir(parser: argparse.ArgumentParser) -> None:
 
 
 def _review(args: argparse.Namespace) -> int:
+    limits = _limits(args)
     framework = resolve(args.framework, frameworks_dir(args.data_dir))
     paths = [Path(f) for f in args.files]
     export_to = _export_targets(paths, args.export_docx)
@@ -93,8 +108,11 @@ def _review(args: argparse.Namespace) -> int:
     unreadable = False
     for path in paths:
         try:
-            document = load_path(path, framework)
-            result = offline.review(document, framework, as_of=args.as_of)
+            deadline = Deadline(limits, path.name)
+            document = load_path(path, framework, limits, deadline)
+            result = offline.review(
+                document, framework, as_of=args.as_of, on_progress=deadline.watch()
+            )
             if path in export_to:
                 _export(path, result, export_to[path])
         except AIPrismError as exc:
@@ -113,6 +131,17 @@ def _review(args: argparse.Namespace) -> int:
     if unreadable:
         return 2
     return 1 if any(_reaches(f.type, args.fail_on) for _, r in results for f in r.findings) else 0
+
+
+def _limits(args: argparse.Namespace) -> Limits:
+    """The environment's limits with this command's flags on top."""
+    limits = Limits.from_env(os.environ)
+    flags = {
+        s.field: s.parse(getattr(args, s.field), s.flag)
+        for s in LIMIT_SETTINGS
+        if getattr(args, s.field) is not None
+    }
+    return replace(limits, **flags)
 
 
 def _export_targets(paths: list[Path], target: str | None) -> dict[Path, Path]:
@@ -204,7 +233,11 @@ def _fw_validate(args: argparse.Namespace) -> int:
 
 
 def _fail(message: str) -> None:
-    print(f"aiprism: {' '.join(message.split())}", file=sys.stderr)
+    """One line on stderr; control characters (from a file name, say) are shown escaped, not
+    sent to the terminal."""
+    line = " ".join(message.split())
+    line = "".join(c if c.isprintable() else repr(c)[1:-1] for c in line)
+    print(f"aiprism: {line}", file=sys.stderr)
 
 
 if __name__ == "__main__":

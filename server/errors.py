@@ -48,8 +48,21 @@ class DocumentTooLarge(DocumentError):
     http_status = 413
 
 
+class ReviewTooSlow(DocumentTooLarge):
+    """Reading and reviewing one document took longer than the time limit."""
+
+    code = "review_too_slow"
+    http_status = 422
+
+
 class EmptyDocument(DocumentError):
     code = "empty_document"
+
+
+class InvalidSetting(AIPrismError):
+    """A limit or option given in the environment or on the command line that makes no sense."""
+
+    code = "invalid_setting"
 
 
 class FrameworkError(AIPrismError):

@@ -1,7 +1,9 @@
 """`aiprism serve`: the workbench on Waitress, on this machine only by default.
 
 Prints exactly one line, `AI-Prism running at http://HOST:PORT/?token=TOKEN`, then serves until
-interrupted. The token is random per launch unless AIPRISM_TOKEN is set.
+interrupted. The token is random per launch unless AIPRISM_TOKEN is set. Reviews live in SQLite
+in the data folder, or in S3 with `--store s3://bucket/prefix` (or AIPRISM_STORE_URL): the region
+comes from AWS_REGION, and boto3 reads credentials and any AWS_ENDPOINT_URL_S3 as usual.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import os
 import signal
 import sys
 import webbrowser
+from ipaddress import ip_address
 
 from server.paths import data_dir
 from server.settings import Settings
@@ -24,8 +27,21 @@ def add_serve_command(commands) -> None:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=0, help="0 picks a free port")
     serve.add_argument("--open", action="store_true", help="open the system browser on it")
+    serve.add_argument(
+        "--store",
+        default=os.environ.get("AIPRISM_STORE_URL", ""),
+        type=_store_url,
+        metavar="URL",
+        help="s3://bucket/prefix keeps reviews in S3 (default: SQLite in the data folder)",
+    )
     serve.set_defaults(handler=run)
     add_data_dir(serve)
+
+
+def _store_url(value: str) -> str:
+    if value and not value.startswith("s3://"):
+        raise argparse.ArgumentTypeError(f"{value!r} is not an s3://bucket/prefix URL")
+    return value
 
 
 def make_server(settings: Settings, host: str, port: int, threads: int = 16):
@@ -41,7 +57,8 @@ def make_server(settings: Settings, host: str, port: int, threads: int = 16):
 
 def url_of(server, settings: Settings) -> str:
     host, port = server.effective_host, server.effective_port
-    base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}/"  # noqa: S104
+    any_address = not host or ip_address(host).is_unspecified  # 0.0.0.0 or ::
+    base = f"http://{'127.0.0.1' if any_address else host}:{port}/"
     return f"{base}?token={settings.token}" if settings.token else base
 
 
@@ -53,9 +70,12 @@ def run(args: argparse.Namespace) -> int:
     )
     logging.getLogger("waitress").setLevel(logging.WARNING)
     hosts = ("127.0.0.1", "localhost") if args.host in ("127.0.0.1", "localhost") else ("*",)
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
     settings = Settings(
         data_dir=data_dir(args.data_dir),
         allowed_hosts=hosts,
+        store_url=args.store,
+        store_region=region,
         **({"token": os.environ["AIPRISM_TOKEN"]} if os.environ.get("AIPRISM_TOKEN") else {}),
     )
     app, server = make_server(settings, args.host, args.port)

@@ -15,11 +15,16 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate
 
-from server.documents import pdf as pdf_reader
 from server.documents import read_raw
 from server.documents.limits import DEFAULT_LIMITS, Limits
 from server.documents.pdf import read_pdf
-from server.errors import CorruptDocument, DocumentTooLarge, EncryptedDocument, NoTextLayer
+from server.errors import (
+    CorruptDocument,
+    DocumentTooLarge,
+    EncryptedDocument,
+    NoTextLayer,
+    ReviewTooSlow,
+)
 
 STYLES = {
     "h1": ParagraphStyle("h1", fontName="Helvetica-Bold", fontSize=16, leading=20, spaceAfter=8),
@@ -414,10 +419,9 @@ def test_more_pages_than_the_limit_is_refused():
     assert "has 3 pages; the limit is 2" in info.value.message
 
 
-def test_reading_stops_when_the_time_budget_is_spent(monkeypatch):
-    monkeypatch.setattr(pdf_reader, "TIME_BUDGET_SECONDS", -1.0)
-    with pytest.raises(DocumentTooLarge):
-        read(report_pdf())
+def test_reading_stops_when_the_time_budget_is_spent():
+    with pytest.raises(ReviewTooSlow):
+        read(report_pdf(), limits=Limits(max_seconds=1e-9))
 
 
 def test_paragraph_longer_than_the_limit_is_refused():

@@ -8,8 +8,8 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from server.documents.limits import DEFAULT_LIMITS, Limits
-from server.errors import DocumentTooLarge, EmptyDocument, UnsupportedDocument
+from server.documents.limits import DEFAULT_LIMITS, Deadline, Limits, megabytes
+from server.errors import DocumentError, DocumentTooLarge, EmptyDocument, UnsupportedDocument
 from server.frameworks.model import Framework
 from server.model import Block, Document
 
@@ -72,53 +72,82 @@ def sniff_format(data: bytes, filename: str) -> str:
     )
 
 
-def read_raw(data: bytes, filename: str, limits: Limits = DEFAULT_LIMITS) -> RawDocument:
-    if len(data) > limits.max_bytes:
-        raise DocumentTooLarge(
-            f"'{filename}' is {len(data) / 1e6:.1f} MB; the limit is {limits.max_bytes / 1e6:.0f} MB. "
-            "Split the document or remove embedded media."
-        )
+def read_raw(
+    data: bytes, filename: str, limits: Limits = DEFAULT_LIMITS, deadline: Deadline | None = None
+) -> RawDocument:
+    """The blocks of a file, refused with a reviewer-readable DocumentError when it cannot be read
+    or breaks a limit (docs/limits.md)."""
+    _check_size(len(data), filename, limits)
     if not data.strip():
         raise EmptyDocument(f"'{filename}' is empty.")
     fmt = sniff_format(data, filename)
-    if fmt == "docx":
-        from server.documents.docx import read_docx as reader
-    elif fmt == "pdf":
-        from server.documents.pdf import read_pdf as reader
-    elif fmt == "md":
-        from server.documents.markdown import read_markdown as reader
+    if fmt == "pdf":
+        from server.documents.pdf import read_pdf
+
+        raw = read_pdf(data, filename, limits, deadline or Deadline(limits, filename))
     else:
-        from server.documents.text import read_text as reader
-    raw = reader(data, filename, limits)
+        if fmt == "docx":
+            from server.documents.docx import read_docx as reader
+        elif fmt == "md":
+            from server.documents.markdown import read_markdown as reader
+        else:
+            from server.documents.text import read_text as reader
+        raw = reader(data, filename, limits)
     if not any(b.text.strip() for b in raw.blocks):
         raise EmptyDocument(f"'{filename}' contains no text to review.")
     if len(raw.blocks) > limits.max_paragraphs:
         raise DocumentTooLarge(
-            f"'{filename}' has {len(raw.blocks)} paragraphs; the limit is {limits.max_paragraphs}."
+            f"'{filename}' has {len(raw.blocks):,} paragraphs; the limit is "
+            f"{limits.max_paragraphs:,}. Split it and review the parts."
+        )
+    characters = sum(len(b.text) for b in raw.blocks)
+    if characters > limits.max_characters:
+        raise DocumentTooLarge(
+            f"'{filename}' has {characters:,} characters of text; the limit is "
+            f"{limits.max_characters:,}. Split it and review the parts."
         )
     return raw
 
 
+def _check_size(size: int, filename: str, limits: Limits) -> None:
+    if size > limits.max_bytes:
+        raise DocumentTooLarge(
+            f"'{filename}' is {megabytes(size)}; the limit is {megabytes(limits.max_bytes)}. "
+            "Split the document or remove embedded media."
+        )
+
+
 def load_document(
-    data: bytes, filename: str, framework: Framework, limits: Limits = DEFAULT_LIMITS
+    data: bytes,
+    filename: str,
+    framework: Framework,
+    limits: Limits = DEFAULT_LIMITS,
+    deadline: Deadline | None = None,
 ) -> Document:
-    """Read a file's bytes and split it into sections matched to the framework."""
+    """Read a file's bytes and split it into sections matched to the framework.
+
+    `deadline` is shared with the review that follows, so both count against one time limit;
+    without one, reading alone gets the whole limit.
+    """
     from server.documents.sections import build_document
 
-    raw = read_raw(data, filename, limits)
-    return build_document(raw, framework, sha256=hashlib.sha256(data).hexdigest())
+    deadline = deadline or Deadline(limits, filename)
+    raw = read_raw(data, filename, limits, deadline)
+    document = build_document(raw, framework, sha256=hashlib.sha256(data).hexdigest())
+    deadline.check("the end of reading")
+    return document
 
 
-def load_path(path: Path, framework: Framework, limits: Limits = DEFAULT_LIMITS) -> Document:
-    from server.errors import DocumentError
-
+def load_path(
+    path: Path,
+    framework: Framework,
+    limits: Limits = DEFAULT_LIMITS,
+    deadline: Deadline | None = None,
+) -> Document:
     try:
-        size = path.stat().st_size
-        if size > limits.max_bytes:
-            raise DocumentTooLarge(
-                f"'{path.name}' is {size / 1e6:.1f} MB; the limit is {limits.max_bytes / 1e6:.0f} MB."
-            )
+        _check_size(path.stat().st_size, path.name, limits)
         data = path.read_bytes()
-    except OSError as exc:
-        raise DocumentError(f"cannot open '{path}': {exc.strerror or exc}") from exc
-    return load_document(data, path.name, framework, limits)
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise DocumentError(f"cannot open '{path}': {reason}") from exc
+    return load_document(data, path.name, framework, limits, deadline)

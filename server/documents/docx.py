@@ -16,15 +16,19 @@ from pathlib import Path
 
 import docx
 from docx.oxml.ns import qn
+from lxml import etree
 
 from server.documents import RawDocument
 from server.documents.docx_text import body_paragraphs, paragraph_runs
-from server.documents.limits import Limits
+from server.documents.limits import Limits, megabytes
 from server.errors import CorruptDocument, DocumentTooLarge, UnsupportedDocument
 from server.model import Block, SourceRef
 
 _MAIN_PART = "word/document.xml"
 _MACRO_TYPE = "application/vnd.ms-word.document.macroEnabled"
+_XML_PARTS = (".xml", ".rels")
+_ENTITY_BOMB = ("amplification", "entity reference loop")  # libxml2's words for expansion
+_MAX_PROLOGUE = 1_000_000  # bytes before the root element: Word writes about a hundred
 _HEADING_STYLE = re.compile(r"^heading\s*(\d)$", re.IGNORECASE)
 _TRUE = {None, "1", "true", "on"}
 _BULLET = re.compile(r"^\s*[•◦▪●○■\-–*]\s+")
@@ -44,6 +48,9 @@ def read_docx(data: bytes, filename: str, limits: Limits) -> RawDocument:
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception as exc:  # python-docx raises many types on broken packages
+        broken = _first_broken_part(data, filename)
+        if broken is not None:
+            raise broken from exc
         raise CorruptDocument(
             f"'{filename}' could not be opened as a Word document ({type(exc).__name__}); "
             "open it in Word and save it again as .docx."
@@ -51,7 +58,15 @@ def read_docx(data: bytes, filename: str, limits: Limits) -> RawDocument:
     styles = _StyleBook(document)
     body = document.element.body
     ordinals = {p: n for n, p in enumerate(body_paragraphs(body))}
-    blocks = [b for b in _blocks(body, ordinals, styles, limits, filename) if b.text.strip()]
+    blocks: list[Block] = []
+    for block in _blocks(body, ordinals, styles, limits, filename):
+        if block.text.strip():
+            blocks.append(block)
+        if len(blocks) > limits.max_paragraphs:  # stop now: the rest would only cost memory
+            raise DocumentTooLarge(
+                f"'{filename}' has more than {limits.max_paragraphs:,} paragraphs, the limit. "
+                "Split it and review the parts."
+            )
     title = (document.core_properties.title or "").strip() or _first_title(blocks, filename)
     return RawDocument(title=title, format="docx", blocks=tuple(blocks))
 
@@ -79,30 +94,102 @@ def _check_container(data: bytes, filename: str, limits: Limits) -> None:
                 f"'{filename}' expands to far more data than a document holds (a 'zip bomb'); "
                 "it was not opened."
             )
+    xml = sum(m.file_size for m in members if m.filename.endswith(_XML_PARTS))
+    if xml > limits.max_xml_bytes:  # parsed, every element costs memory: ~20 bytes per byte
+        raise DocumentTooLarge(
+            f"'{filename}' holds {megabytes(xml)} of Word XML; the limit is "
+            f"{megabytes(limits.max_xml_bytes)}. Split it and review the parts."
+        )
     if "word/vbaProject.bin" in names or _MACRO_TYPE.encode() in _read(
-        archive, "[Content_Types].xml"
+        archive, "[Content_Types].xml", filename
     ):
         raise UnsupportedDocument(
             f"'{filename}' contains macros (a .docm); save a copy as a plain .docx without macros."
         )
     for member in members:
-        if member.filename.endswith((".xml", ".rels")) and b"<!DOCTYPE" in _read(
-            archive, member.filename, 4096
-        ):
-            raise CorruptDocument(
-                f"'{filename}' contains XML with a DOCTYPE declaration, which Word never writes; "
-                "it was refused for safety."
-            )
+        if member.filename.endswith(_XML_PARTS):
+            _check_prologue(archive, member.filename, filename)
 
 
-def _read(archive: zipfile.ZipFile, name: str, limit: int = 1_000_000) -> bytes:
+def _check_prologue(archive: zipfile.ZipFile, name: str, filename: str) -> None:
+    """Refuse a part whose XML declares a DOCTYPE (entity expansion, external entities).
+
+    Read by a non-resolving parser up to the root element, so a declaration hidden behind
+    comments or written in UTF-16 is found as surely as a plain one.
+    """
+    parser = etree.XMLPullParser(
+        events=("start",), resolve_entities=False, no_network=True, load_dtd=False
+    )
+    seen = 0
     try:
         with archive.open(name) as handle:
-            return handle.read(limit)
-    except (KeyError, zipfile.BadZipFile, OSError, EOFError) as exc:
-        if isinstance(exc, KeyError):
-            return b""
-        raise CorruptDocument(f"part '{name}' of the document is damaged.") from exc
+            while chunk := handle.read(4096):
+                parser.feed(chunk)
+                seen += len(chunk)
+                for _, element in parser.read_events():
+                    if element.getroottree().docinfo.doctype:
+                        raise _doctype(filename)
+                    return
+                if seen > _MAX_PROLOGUE:
+                    raise CorruptDocument(
+                        f"'{filename}' has a part ({name}) that starts with over "
+                        f"{_MAX_PROLOGUE:,} bytes of preamble, which Word never writes; it was "
+                        "refused for safety."
+                    )
+    except etree.XMLSyntaxError as exc:
+        raise _not_xml(filename, name, exc) from exc
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise _damaged_part(filename, name) from exc
+    # An empty part or one with no element: nothing declared; python-docx judges it if it reads it.
+
+
+def _doctype(filename: str) -> CorruptDocument:
+    return CorruptDocument(
+        f"'{filename}' contains XML with a DOCTYPE declaration, which Word never writes; "
+        "it was refused for safety."
+    )
+
+
+def _not_xml(filename: str, name: str, exc: etree.XMLSyntaxError) -> CorruptDocument:
+    reason = str(exc.msg or exc).split(", line")[0]
+    if any(sign in reason for sign in _ENTITY_BOMB):  # libxml2 stopped it before its DOCTYPE showed
+        return _doctype(filename)
+    return CorruptDocument(
+        f"'{filename}' is damaged: its part {name} is not well-formed XML ({reason}); "
+        "open it in Word and save it again."
+    )
+
+
+def _first_broken_part(data: bytes, filename: str) -> CorruptDocument | None:
+    """Which part made python-docx fail, for a message that says more than an exception name."""
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    for member in archive.infolist():
+        if member.filename.endswith(_XML_PARTS):
+            try:
+                etree.fromstring(archive.read(member.filename), parser)
+            except etree.XMLSyntaxError as exc:
+                return _not_xml(filename, member.filename, exc)
+            except (zipfile.BadZipFile, OSError, EOFError):
+                return _damaged_part(filename, member.filename)
+    return None
+
+
+def _read(archive: zipfile.ZipFile, name: str, filename: str) -> bytes:
+    try:
+        with archive.open(name) as handle:
+            return handle.read(1_000_000)
+    except KeyError:
+        return b""
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise _damaged_part(filename, name) from exc
+
+
+def _damaged_part(filename: str, name: str) -> CorruptDocument:
+    return CorruptDocument(
+        f"'{filename}' is damaged: its part {name} cannot be unpacked; download it again or "
+        "open it in Word and save it again."
+    )
 
 
 def _blocks(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -21,6 +22,8 @@ from server.documents.text import (
     decode_text,
     is_all_caps,
     join_parts,
+    read_text,
+    strip_controls,
     title_from,
 )
 from server.model import Block, SourceRef
@@ -29,18 +32,38 @@ _FRONT_MATTER_END = re.compile(r"^(---|\.\.\.)\s*$")
 _FRONT_MATTER_TITLE = re.compile(r"^title\s*:\s*(.+?)\s*$", re.IGNORECASE)
 _HTML_TAG = re.compile(r"<[^<>]*>")
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_TOO_DEEP = "aiprism_nesting_too_deep"
 
 
 def read_markdown(data: bytes, filename: str, limits: Limits) -> RawDocument:
     text = decode_text(data, filename)
-    lines = text.split("\n")
+    lines = [strip_controls(line) for line in text.split("\n")]
     front_title = _strip_front_matter(lines)
-    parser = MarkdownIt("commonmark").enable("table")
-    blocks = tuple(b for b in _blocks(parser.parse("\n".join(lines))) if b.text.strip())
+    env: dict = {}
+    tokens = _parser().parse("\n".join(lines), env)
+    if env.get(_TOO_DEEP):
+        return replace(read_text(data, filename, limits), format="md")
+    blocks = tuple(b for b in _blocks(tokens) if b.text.strip())
     check_paragraph_sizes(blocks, filename, limits)
     return RawDocument(
         title=front_title or title_from(blocks, filename), format="md", blocks=blocks
     )
+
+
+def _parser() -> MarkdownIt:
+    """CommonMark with tables, noting in `env` when lists or quotes nest past markdown-it's limit:
+    it then drops the rest of the enclosing block without a word, so the file is read as plain
+    text instead, which loses the structure but none of the words."""
+    parser = MarkdownIt("commonmark").enable("table")
+    tokenize = parser.block.tokenize
+
+    def watched(state, start: int, end: int) -> None:
+        if state.level >= state.md.options.maxNesting:
+            state.env[_TOO_DEEP] = True
+        tokenize(state, start, end)
+
+    parser.block.tokenize = watched  # type: ignore[method-assign]
+    return parser
 
 
 def _strip_front_matter(lines: list[str]) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import math
 import re
-import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ from pypdf import PasswordType, PdfReader
 from pypdf.errors import DependencyError
 
 from server.documents import RawDocument
-from server.documents.limits import Limits
+from server.documents.limits import Deadline, Limits
 from server.documents.text import check_paragraph_sizes, is_all_caps, title_from
 from server.errors import (
     CorruptDocument,
@@ -30,8 +29,6 @@ from server.errors import (
 )
 from server.model import Block, SourceRef
 
-# pypdf cannot be interrupted inside a page; this stops between pages of a hostile file.
-TIME_BUDGET_SECONDS = 120.0
 _BOLD_FONT = re.compile(r"bold|black|heavy|demi(?![a-z])", re.IGNORECASE)
 # Symbol/Wingdings bullets arrive as private-use characters; a dash or star needs a space after.
 _GLYPH_BULLET = re.compile(r"^(?:[•◦▪●○■‣∙·\uf000-\uf0ff]\s*|[-–*]\s+)(?=\S)")
@@ -61,18 +58,16 @@ class _Line:
     bold: bool
 
 
-def read_pdf(data: bytes, filename: str, limits: Limits) -> RawDocument:
+def read_pdf(
+    data: bytes, filename: str, limits: Limits, deadline: Deadline | None = None
+) -> RawDocument:
+    deadline = deadline or Deadline(limits, filename)
     reader = _open(data, filename)
     pages = _pages(reader, filename, limits)
-    started = time.monotonic()
     lines_by_page: list[list[_Line]] = []
     for number, page in enumerate(pages, start=1):
         lines_by_page.append(_page_lines(page, number, filename))
-        if time.monotonic() - started > TIME_BUDGET_SECONDS:
-            raise DocumentTooLarge(
-                f"'{filename}' took more than {TIME_BUDGET_SECONDS:.0f} s to read "
-                f"(stopped at page {number}); split it or export the original as .docx."
-            )
+        deadline.check(f"page {number}")  # pypdf cannot be interrupted inside a page
     if not any(line.text.strip() for page in lines_by_page for line in page):
         raise NoTextLayer(
             f"'{filename}' has no text layer (it looks scanned); run OCR on it or export the "

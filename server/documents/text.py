@@ -19,7 +19,9 @@ from server.documents.limits import Limits
 from server.errors import DocumentTooLarge, UnsupportedDocument
 from server.model import Block, SourceRef
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ufeff]")
+# Control characters (C0 but tab and newline, DEL, C1) and stray BOMs: never text, and a terminal
+# would act on an escape sequence printed by `aiprism review`.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ufeff]")
 _BULLET = re.compile(
     r"^(?P<indent>\s*)(?P<marker>[-*+•·◦▪‣●○■–]|\d{1,3}[.)]|[a-zA-Z][)]|[a-z][.]|\(\w{1,4}\))"
     r"\s+(?P<text>\S.*)$"
@@ -108,6 +110,10 @@ def read_text(data: bytes, filename: str, limits: Limits) -> RawDocument:
     return RawDocument(title=title_from(blocks, filename), format="txt", blocks=blocks)
 
 
+def strip_controls(line: str) -> str:
+    return _CONTROL.sub("", line)
+
+
 def check_paragraph_sizes(blocks: Iterable[Block], filename: str, limits: Limits) -> None:
     for block in blocks:
         if len(block.text) > limits.max_paragraph_chars:
@@ -194,7 +200,7 @@ class _Layout:
 
 
 def _blocks(lines: list[str]) -> Iterable[Block]:
-    lines = [_CONTROL.sub("", line).rstrip() for line in lines]
+    lines = [strip_controls(line).rstrip() for line in lines]
     layout = _Layout(lines)
     current: _Para | None = None
     skip_next = False

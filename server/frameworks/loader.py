@@ -94,11 +94,12 @@ def _user_paths(user_dir: Path | None) -> list[Path]:
 
 def load_path(path: Path) -> Framework:
     try:
+        if path.stat().st_size > MAX_PACK_BYTES:  # before reading: it may be anything
+            raise FrameworkError(f"{path}: framework file is larger than {MAX_PACK_BYTES} bytes.")
         raw = path.read_bytes()
-    except OSError as exc:
-        raise FrameworkError(f"{path}: cannot read the framework file ({exc.strerror}).") from exc
-    if len(raw) > MAX_PACK_BYTES:
-        raise FrameworkError(f"{path}: framework file is larger than {MAX_PACK_BYTES} bytes.")
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise FrameworkError(f"{path}: cannot read the framework file ({reason}).") from exc
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -111,6 +112,10 @@ def parse(text: str, source: str = "<string>") -> Framework:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise _syntax_error(exc, text.splitlines(), source) from exc
+    except RecursionError as exc:  # tomllib parses nested arrays and tables recursively
+        raise FrameworkError(
+            f"{source}: arrays or tables are nested too deeply to read (a pack needs only a few levels)."
+        ) from exc
     return _Validator(text, source).framework(data)
 
 

@@ -274,7 +274,7 @@ class S3Store(ReviewStore):
             if self._create(self._event_key(review_id, event.seq), body):
                 self._last_seq[review_id] = event.seq
                 return event
-            time.sleep(random.uniform(0, min(1.0, 0.01 * 2**attempt)))  # noqa: S311 - jitter
+            time.sleep(random.uniform(0, min(1.0, 0.01 * 2**attempt)))  # noqa: S311 - jitter  # nosec B311
         raise StoreConflict(
             f"could not append to review {review_id}: {APPEND_ATTEMPTS} attempts lost to other writers"
         )

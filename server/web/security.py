@@ -6,6 +6,8 @@
 - Host header allow-list (DNS rebinding) and same-origin check on state-changing requests.
 - CSRF: cookie-authenticated state-changing requests must echo the CSRF token in `X-CSRF-Token`
   (pages carry it in a meta tag). Bearer-authenticated clients have no ambient credential to abuse.
+  The token must be the same in every Gunicorn worker and every hosted instance: it is derived from
+  the access token, or, with no access token, kept in a cookie of its own (double submit).
 - Response headers: CSP without inline script, nosniff, frame-ancestors 'none', no referrer.
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 from urllib.parse import urlencode, urlsplit
 
 from flask import Flask, Response, current_app, g, jsonify, redirect, request
@@ -20,6 +23,7 @@ from flask import Flask, Response, current_app, g, jsonify, redirect, request
 from server.settings import Settings
 
 COOKIE = "aiprism_session"
+CSRF_COOKIE = "aiprism_csrf"  # only without an access token
 CSRF_HEADER = "X-CSRF-Token"
 PUBLIC_PATHS = ("/health", "/ready", "/static/", "/favicon.ico")
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -41,7 +45,12 @@ def session_value(settings: Settings) -> str:
 
 def csrf_token() -> str:
     settings: Settings = current_app.config["SETTINGS"]
-    return _derive(settings.token or current_app.config["CSRF_SECRET"], "csrf")
+    if settings.token:
+        return _derive(settings.token, "csrf")
+    if "csrf" not in g:  # a per-process secret would differ between workers and refuse posts
+        sent = request.cookies.get(CSRF_COOKIE, "")
+        g.csrf = sent if len(sent) >= 32 else secrets.token_urlsafe(32)
+    return g.csrf
 
 
 def install(app: Flask) -> None:
@@ -125,19 +134,23 @@ def _grant_cookie(settings: Settings) -> Response:
     args.pop("token", None)
     query = urlencode(args)
     response = redirect(request.path + (f"?{query}" if query else ""), code=303)
-    response.set_cookie(
-        COOKIE,
-        session_value(settings),
-        httponly=True,
-        samesite="Strict",
-        secure=settings.hosted,
-        path="/",
-    )
+    _set_cookie(response, COOKIE, session_value(settings), settings)
     return response
 
 
+def _set_cookie(response: Response, name: str, value: str, settings: Settings) -> None:
+    # Secure when hosted: App Runner serves HTTPS only, and the cookie must never travel in clear.
+    response.set_cookie(
+        name, value, httponly=True, samesite="Strict", secure=settings.hosted, path="/"
+    )
+
+
 def _add_headers(response: Response) -> Response:
-    response.headers.setdefault("Content-Security-Policy", CSP)
+    if "csrf" in g and g.csrf != request.cookies.get(CSRF_COOKIE):
+        _set_cookie(response, CSRF_COOKIE, g.csrf, current_app.config["SETTINGS"])
+    policy = response.headers.setdefault("Content-Security-Policy", CSP)
+    if "frame-ancestors" not in policy:  # a view's own policy (the HTML report) must not be framed
+        response.headers["Content-Security-Policy"] = f"{policy}; frame-ancestors 'none'"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Referrer-Policy"] = "no-referrer"

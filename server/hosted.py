@@ -1,0 +1,161 @@
+"""Settings for the hosted form, read from the environment once, at start.
+
+App Runner passes configuration as environment variables. A mistake there must stop the service
+before it answers a request, with one line per problem that names the variable, not turn into
+a 500 on the first upload or a review that quietly skips the AI.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+
+from server.engines.bedrock import AISettings
+from server.errors import AIPrismError
+from server.settings import Settings
+
+MIN_TOKEN_LENGTH = 16
+MAX_UPLOAD_MB = 500
+MAX_AI_CONCURRENCY = 64
+DEFAULT_REGION = "us-east-1"
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")  # S3's bucket naming rules, in short
+_REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d+")
+_HOST = re.compile(r"\*|[a-z0-9.-]+|\[[0-9a-f:]+\]")
+
+
+class HostedSettingsError(AIPrismError):
+    """The environment does not describe a service that can start; the message lists every problem."""
+
+    code = "hosted_settings"
+    http_status = 500
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def hosted_settings(env: Mapping[str, str]) -> Settings:
+    """The Settings for `create_app`, or HostedSettingsError naming every bad variable."""
+    problems: list[str] = []
+    bucket = env.get("AIPRISM_S3_BUCKET", "").strip()
+    prefix = env.get("AIPRISM_S3_PREFIX", "").strip().strip("/")
+    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+    if bucket and not _BUCKET.fullmatch(bucket):
+        problems.append(
+            f"AIPRISM_S3_BUCKET must be a bucket name (3-63 lower-case letters, digits, '.' or '-'), "
+            f"not {bucket!r}; put any folder in AIPRISM_S3_PREFIX."
+        )
+    if not bucket and prefix:
+        problems.append(
+            "AIPRISM_S3_PREFIX is set but AIPRISM_S3_BUCKET is not; set both or neither."
+        )
+    if ".." in prefix.split("/"):
+        problems.append(f"AIPRISM_S3_PREFIX must not contain '..': {prefix!r}.")
+    if not _REGION.fullmatch(region):
+        problems.append(
+            f"AWS_REGION (or AWS_DEFAULT_REGION) must be a region such as us-east-1, not {region!r}."
+        )
+    upload_mb = _whole_number(env, "AIPRISM_MAX_UPLOAD_MB", MAX_UPLOAD_MB, problems)
+    settings = Settings(
+        data_dir=Path(env.get("AIPRISM_DATA_DIR") or Path(tempfile.gettempdir()) / "ai-prism"),
+        token=_token(env, problems),
+        allowed_hosts=_allowed_hosts(env, problems),
+        hosted=True,
+        **({"max_upload_mb": upload_mb} if upload_mb else {}),
+        store_url=f"s3://{bucket}/{prefix}" if bucket else "",
+        store_region=region,
+        ai=_ai(env, region, problems),
+    )
+    if problems:
+        raise HostedSettingsError(problems)
+    return settings
+
+
+def storage_kind(settings: Settings) -> str:
+    """'ephemeral' when a hosted instance keeps reviews on its own disk: App Runner has no volumes,
+    so they vanish at the next deployment, scale-in or restart, and instances do not share them."""
+    return "ephemeral" if settings.hosted and not settings.store_url else "durable"
+
+
+def _token(env: Mapping[str, str], problems: list[str]) -> str | None:
+    token = env.get("AIPRISM_ACCESS_TOKEN", "").strip()
+    auth = env.get("AIPRISM_AUTH", "token").strip().lower()
+    if auth not in ("token", "none"):
+        problems.append(f"AIPRISM_AUTH must be 'token' or 'none', not {auth!r}.")
+    elif auth == "none":
+        if token:
+            problems.append("AIPRISM_AUTH=none and AIPRISM_ACCESS_TOKEN are both set; choose one.")
+        return None
+    elif not token:
+        problems.append(
+            "AIPRISM_ACCESS_TOKEN is not set: set a random secret of at least "
+            f"{MIN_TOKEN_LENGTH} characters, or AIPRISM_AUTH=none to serve without sign-in."
+        )
+    elif len(token) < MIN_TOKEN_LENGTH:
+        problems.append(
+            f"AIPRISM_ACCESS_TOKEN is {len(token)} characters; use at least {MIN_TOKEN_LENGTH} "
+            "(for example: python -c 'import secrets; print(secrets.token_urlsafe(32))')."
+        )
+    elif any(c.isspace() for c in token):
+        problems.append("AIPRISM_ACCESS_TOKEN must not contain spaces.")
+    return token or None
+
+
+def _allowed_hosts(env: Mapping[str, str], problems: list[str]) -> tuple[str, ...]:
+    # "*" by default: App Runner's own domain and any custom domain reach the container, and the
+    # service is only reachable through App Runner's front end, which is where names are checked.
+    raw = env.get("AIPRISM_ALLOWED_HOSTS", "*")
+    hosts = tuple(h.strip().lower() for h in raw.split(",") if h.strip())
+    bad = [h for h in hosts if not _HOST.fullmatch(h)]
+    if not hosts or bad:
+        problems.append(
+            "AIPRISM_ALLOWED_HOSTS must be '*' or comma-separated host names without ports, "
+            f"not {raw!r}."
+        )
+    return hosts
+
+
+def _whole_number(env: Mapping[str, str], name: str, most: int, problems: list[str]) -> int | None:
+    """The number in `name`, or None when it is unset (Settings' default applies)."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or not 1 <= int(raw) <= most:
+        problems.append(f"{name} must be a whole number from 1 to {most}, not {raw!r}.")
+        return None
+    return int(raw)
+
+
+def _ai(env: Mapping[str, str], region: str, problems: list[str]) -> AISettings | None:
+    switch = env.get("AIPRISM_AI", "on").strip().lower()
+    if switch not in ("on", "off"):
+        problems.append(f"AIPRISM_AI must be 'on' or 'off', not {switch!r}.")
+    if switch == "off":
+        return None
+    # AIPRISM_BEDROCK_MODELS is the hosted name for AIPRISM_AI_MODELS; AISettings.from_env parses it.
+    models = env.get("AIPRISM_BEDROCK_MODELS", "")
+    if models and env.get("AIPRISM_AI_MODELS") and models != env["AIPRISM_AI_MODELS"]:
+        problems.append("AIPRISM_BEDROCK_MODELS and AIPRISM_AI_MODELS differ; set only one.")
+    if env.get("AIPRISM_AI_PROFILE"):
+        problems.append(
+            "AIPRISM_AI_PROFILE names an AWS profile; the hosted service has none and calls "
+            "Bedrock with its instance role. Unset it."
+        )
+    if models and not models.replace(",", "").strip():
+        problems.append(f"AIPRISM_BEDROCK_MODELS names no model: {models!r}.")
+    merged = {**env, "AIPRISM_AI_MODELS": models} if models else env
+    try:
+        ai = AISettings.from_env(merged)
+    except AIPrismError as exc:
+        problems.append(exc.message)
+        return None
+    if not 1 <= ai.concurrency <= MAX_AI_CONCURRENCY:
+        problems.append(
+            f"AIPRISM_AI_CONCURRENCY must be from 1 to {MAX_AI_CONCURRENCY}, not {ai.concurrency}."
+        )
+    # Bedrock in the service's region unless AIPRISM_AI_REGION names another (the us.* inference
+    # profiles need a US region even when the bucket is elsewhere).
+    return ai if ai.region else replace(ai, region=region)
