@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import time
@@ -43,7 +44,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             log.warning("no window (%s); serving for the browser instead", reason)
             window = False
     from desktop.instance import SingleInstance
+    from server.documents.limits import Limits
+    from server.errors import InvalidSetting
 
+    try:
+        args.limits = Limits.from_env(os.environ)
+    except InvalidSetting as exc:
+        print(f"AI-Prism cannot start: {exc.message}", file=sys.stderr)
+        return 2
     data = resolve_data_dir(args.data_dir)
     instance = SingleInstance(data)
     if not instance.acquire():
@@ -90,9 +98,8 @@ def _already_running(instance) -> int:
 def _run_window(args, data, instance, started: float) -> int:
     from desktop.local_server import LocalServer
     from desktop.window import DesktopWindow, allow_pywebview_scripts
-    from server.settings import Settings
 
-    local = LocalServer(Settings(data_dir=data, desktop=True), args.port)
+    local = LocalServer(_settings(args, data, desktop=True), args.port)
     allow_pywebview_scripts(local.app)
     local.start()
     log.info("server ready at %s in %.2f s", local.base_url, time.monotonic() - started)
@@ -117,9 +124,8 @@ def _exit_after_window(code: int) -> NoReturn:
 
 def _run_serve(args, data, instance, browser: bool) -> int:
     from desktop.local_server import LocalServer
-    from server.settings import Settings
 
-    local = LocalServer(Settings(data_dir=data), args.port)
+    local = LocalServer(_settings(args, data, desktop=False), args.port)
     url = local.url
 
     def show() -> None:
@@ -138,3 +144,10 @@ def _run_serve(args, data, instance, browser: bool) -> int:
     finally:
         local.stop(timeout=10)
     return 0
+
+
+def _settings(args, data, desktop: bool):
+    """The workbench's settings: this data folder, and the AIPRISM_MAX_* limits read in main."""
+    from server.settings import Settings
+
+    return Settings(data_dir=data, desktop=desktop, limits=args.limits)

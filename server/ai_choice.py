@@ -24,6 +24,8 @@ class AIChoice:
     def engine(self) -> BedrockEngine | None:
         """The engine to use now, or None when AI is off (settings are re-read: the page may change)."""
         ai = self.settings.ai
+        if ai is None and self.settings.hosted:
+            return None  # AIPRISM_AI=off: a settings file on the instance must not turn it back on
         if ai is None:
             chosen = user_settings.load(self.settings.data_dir)
             if not chosen.ai_enabled:

@@ -13,8 +13,9 @@ from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
+from server.documents.limits import MB, Limits
 from server.engines.bedrock import AISettings
-from server.errors import AIPrismError
+from server.errors import AIPrismError, InvalidSetting
 from server.settings import Settings
 
 MIN_TOKEN_LENGTH = 16
@@ -58,13 +59,13 @@ def hosted_settings(env: Mapping[str, str]) -> Settings:
         problems.append(
             f"AWS_REGION (or AWS_DEFAULT_REGION) must be a region such as us-east-1, not {region!r}."
         )
-    upload_mb = _whole_number(env, "AIPRISM_MAX_UPLOAD_MB", MAX_UPLOAD_MB, problems)
+    limits = _limits(env, problems)
     settings = Settings(
         data_dir=Path(env.get("AIPRISM_DATA_DIR") or Path(tempfile.gettempdir()) / "ai-prism"),
         token=_token(env, problems),
         allowed_hosts=_allowed_hosts(env, problems),
         hosted=True,
-        **({"max_upload_mb": upload_mb} if upload_mb else {}),
+        limits=limits,
         store_url=f"s3://{bucket}/{prefix}" if bucket else "",
         store_region=region,
         ai=_ai(env, region, problems),
@@ -118,15 +119,19 @@ def _allowed_hosts(env: Mapping[str, str], problems: list[str]) -> tuple[str, ..
     return hosts
 
 
-def _whole_number(env: Mapping[str, str], name: str, most: int, problems: list[str]) -> int | None:
-    """The number in `name`, or None when it is unset (Settings' default applies)."""
-    raw = env.get(name, "").strip()
-    if not raw:
-        return None
-    if not raw.isdigit() or not 1 <= int(raw) <= most:
-        problems.append(f"{name} must be a whole number from 1 to {most}, not {raw!r}.")
-        return None
-    return int(raw)
+def _limits(env: Mapping[str, str], problems: list[str]) -> Limits:
+    """The document limits from AIPRISM_MAX_* (docs/limits.md), the upload size capped here."""
+    try:
+        limits = Limits.from_env(env)
+    except InvalidSetting as exc:
+        problems.append(exc.message)
+        return Limits()
+    if limits.max_bytes > MAX_UPLOAD_MB * MB:
+        problems.append(
+            f"AIPRISM_MAX_UPLOAD_MB must be at most {MAX_UPLOAD_MB}: larger uploads are held in "
+            "memory by every worker."
+        )
+    return limits
 
 
 def _ai(env: Mapping[str, str], region: str, problems: list[str]) -> AISettings | None:

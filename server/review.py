@@ -2,7 +2,7 @@
 
 Event types and payloads:
 - created     {filename, sha256, size, format, framework, parent_id, version}
-- started     {}
+- started     {owner}                (the process that claimed the run; server/claims.py)
 - analysed    {document, findings, framework_version, engines, notices, ai_usage}
 - failed      {error: {code, message}}
 - decision    {finding_id, action: accept|reject|reset, text}
@@ -51,6 +51,8 @@ class ReviewState:
     ai_usage: dict[str, Any] | None = None  # tokens and estimated cost when the AI engine ran
     exports: int = 0
     last_seq: int = 0
+    runner: str | None = None  # the process that claimed the latest run (server/claims.py)
+    started_at: str = ""
 
     def finding(self, finding_id: str) -> Finding | None:
         return next((f for f in self.findings if f.id == finding_id), None)
@@ -97,6 +99,7 @@ class ReviewState:
             "updated_at": self.updated_at,
             "completed_at": self.completed_at,
             "counts": self.counts(),
+            "seq": self.last_seq,  # how far the log had got: a lagging summary is refreshed
         }
 
 
@@ -117,7 +120,7 @@ def apply(state: ReviewState, event: Event) -> None:
         state.parent_id, state.version = p.get("parent_id"), p.get("version", 1)
         state.created_at = event.at
     elif event.type == "started":
-        state.status = "running"
+        state.status, state.runner, state.started_at = "running", p.get("owner"), event.at
     elif event.type == "analysed":
         state.status, state.error = "done", None
         state.document = Document.from_dict(p["document"])

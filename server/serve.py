@@ -16,6 +16,7 @@ import sys
 import webbrowser
 from ipaddress import ip_address
 
+from server.documents.limits import Limits
 from server.paths import data_dir
 from server.settings import Settings
 
@@ -76,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
         allowed_hosts=hosts,
         store_url=args.store,
         store_region=region,
+        limits=Limits.from_env(os.environ),
         **({"token": os.environ["AIPRISM_TOKEN"]} if os.environ.get("AIPRISM_TOKEN") else {}),
     )
     app, server = make_server(settings, args.host, args.port)

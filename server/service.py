@@ -11,11 +11,13 @@ import threading
 import uuid
 from datetime import date
 
+from server import claims
 from server import diff as version_diff
 from server import stats as review_stats
 from server.ai_choice import AIChoice
 from server.chat import answer as offline_answer
 from server.documents import clean_filename, load_document
+from server.documents.limits import Deadline
 from server.engines import offline
 from server.engines.bedrock import AIUnavailable
 from server.engines.merge import merge
@@ -25,7 +27,7 @@ from server.jobs import JobRunner
 from server.model import FINDING_TYPES, RISKS, Finding, Span, finding_id
 from server.review import DECISIONS, ReviewState, apply
 from server.settings import Settings
-from server.store.base import ReviewStore
+from server.store.base import ReviewStore, StoreConflict
 
 log = logging.getLogger(__name__)
 
@@ -112,90 +114,143 @@ class ReviewService:
         return self.get(review_id)
 
     def analyse(self, review_id: str) -> None:
-        """The background job: run the engines and record the outcome, never raising."""
+        """The background job: claim the run, run the engines, record the outcome; never raises.
+
+        Returns at once when the review needs no analysis or another worker claims it first
+        (server/claims.py), so resuming the same review in several workers runs it once.
+        """
         state = self.get(review_id)
+        if not self._needs_analysis(state):
+            return
         try:
-            self._append(review_id, "started", {})
-            fw = resolve(state.framework, self.settings.frameworks_dir)
-            document = load_document(
-                self.store.get_blob(state.sha256), state.filename, fw, self.settings.limits
+            self.store.append(
+                review_id, "started", {"owner": claims.THIS_PROCESS}, expect_seq=state.last_seq
             )
-
-            muted = frozenset(self.store.get_setting("muted_rules", []) or [])
-            engine = self.ai.engine()
-            ai_total = len(engine.sections_to_review(document)) if engine else 0
-
-            def progress(done: int, total: int, stage: str) -> None:
-                self.store.set_progress(
-                    review_id, {"done": done, "total": total + ai_total, "stage": stage}
+        except StoreConflict:
+            log.info("review %s was claimed by another worker", review_id)
+            return
+        self._put_summary(review_id)
+        queued = self.store.progress(review_id) or {}
+        with claims.Heartbeat(self.store, review_id) as heartbeat:
+            heartbeat.progress(0, int(queued.get("total") or 0), "reading")
+            try:
+                self._run_engines(self.get(review_id), heartbeat.progress)
+            except AIPrismError as exc:
+                self._append(
+                    review_id, "failed", {"error": {"code": exc.code, "message": exc.message}}
+                )
+            except Exception:
+                log.exception("analysis of review %s failed", review_id)
+                self._append(
+                    review_id,
+                    "failed",
+                    {
+                        "error": {
+                            "code": "analysis_failed",
+                            "message": "The analysis stopped unexpectedly; retry it.",
+                        }
+                    },
                 )
 
-            result = offline.review(
-                document, fw, as_of=date.today(), on_progress=progress, muted_rules=muted
-            )
-            findings, engines = result.findings, [offline.ENGINE_ID]
-            notices = [f"Muted rules not run: {', '.join(sorted(muted))}."] if muted else []
-            usage = None
-            if engine is not None:
-                offline_total = len(document.sections) + 1
+    def _run_engines(self, state: ReviewState, report: offline.ProgressCallback) -> None:
+        fw = resolve(state.framework, self.settings.frameworks_dir)
+        deadline = Deadline(self.settings.limits, state.filename)
+        document = load_document(
+            self.store.get_blob(state.sha256), state.filename, fw, self.settings.limits, deadline
+        )
+        muted = frozenset(self.store.get_setting("muted_rules", []) or [])
+        engine = self.ai.engine()
+        ai_total = len(engine.sections_to_review(document)) if engine else 0
 
-                def ai_progress(done: int, total: int, stage: str) -> None:
-                    self.store.set_progress(
-                        review_id,
-                        {
-                            "done": offline_total + done,
-                            "total": offline_total + total,
-                            "stage": stage,
-                        },
-                    )
+        def progress(done: int, total: int, stage: str) -> None:
+            report(done, total + ai_total, stage)
 
-                ai = engine.review(document, fw, on_progress=ai_progress)
-                usage = ai.usage
-                notices += ai.notices
-                if ai.ok:
-                    findings = merge(findings, [f for f in ai.findings if f.rule not in muted])
-                    engines += ai.engines
-            self._append(
-                review_id,
-                "analysed",
-                {
-                    "document": document.to_dict(),
-                    "findings": [f.to_dict() for f in findings],
-                    "framework_version": fw.version,
-                    "engines": engines,
-                    "notices": notices,
-                    "ai_usage": usage,
-                },
-            )
-        except AIPrismError as exc:
-            self._append(review_id, "failed", {"error": {"code": exc.code, "message": exc.message}})
-        except Exception:
-            log.exception("analysis of review %s failed", review_id)
-            self._append(
-                review_id,
-                "failed",
-                {
-                    "error": {
-                        "code": "analysis_failed",
-                        "message": "The analysis stopped unexpectedly; retry it.",
-                    }
-                },
-            )
+        result = offline.review(
+            document,
+            fw,
+            as_of=date.today(),
+            on_progress=deadline.watch(progress),
+            muted_rules=muted,
+        )
+        findings, engines = result.findings, [offline.ENGINE_ID]
+        notices = [f"Muted rules not run: {', '.join(sorted(muted))}."] if muted else []
+        usage = None
+        if engine is not None:
+            offline_total = len(document.sections) + 1
+
+            def ai_progress(done: int, total: int, stage: str) -> None:
+                report(offline_total + done, offline_total + total, stage)
+
+            ai = engine.review(document, fw, on_progress=ai_progress)
+            usage = ai.usage
+            notices += ai.notices
+            if ai.ok:
+                findings = merge(findings, [f for f in ai.findings if f.rule not in muted])
+                engines += ai.engines
+        self._append(
+            state.id,
+            "analysed",
+            {
+                "document": document.to_dict(),
+                "findings": [f.to_dict() for f in findings],
+                "framework_version": fw.version,
+                "engines": engines,
+                "notices": notices,
+                "ai_usage": usage,
+            },
+        )
+
+    def _needs_analysis(self, state: ReviewState) -> bool:
+        """Queued or failed, or running for an owner that has stopped (crashed, killed, gone)."""
+        if state.status in ("queued", "failed"):
+            return True
+        if state.status != "running":
+            return False
+        if state.runner == claims.THIS_PROCESS:
+            return not self.jobs.is_active(state.id)
+        return claims.is_abandoned(state.runner, state.started_at, self.store.progress(state.id))
 
     def retry(self, review_id: str) -> ReviewState:
         state = self.get(review_id)
-        if state.status not in ("failed", "queued"):
+        if state.status == "running" and self._needs_analysis(state):
+            pass  # its worker is gone: retrying is how a reviewer gets it going again
+        elif state.status not in ("failed", "queued"):
             raise Conflict("Only a failed or interrupted analysis can be retried.")
         self.jobs.submit(review_id, lambda: self.analyse(review_id))
         return state
 
-    def resume_interrupted(self) -> list[str]:
-        """After a restart: analyses that never finished run again."""
+    def start_resuming(self) -> None:
+        """In the background, now and then every so often: pick up analyses that a crashed,
+        killed or replaced worker left unfinished, and bring lagging history rows up to date."""
+        first = [True]
+
+        def scan() -> None:
+            self.resume_interrupted(refresh_all=first[0])
+            first[0] = False
+
+        self.jobs.every(claims.STALE_AFTER_SECONDS, scan, name="resume-analyses")
+
+    def resume_interrupted(self, refresh_all: bool = False) -> list[str]:
+        """Queue every analysis that needs running; return their ids.
+
+        A worker killed between appending an event and rewriting the summary leaves the history
+        row behind the log: rows of unfinished reviews are checked each time, all rows when
+        `refresh_all` (once per process, at start).
+        """
         resumed = []
         for summary in self.store.summaries():
-            if summary.get("status") in ("queued", "running"):
-                self.jobs.submit(summary["id"], lambda rid=summary["id"]: self.analyse(rid))
-                resumed.append(summary["id"])
+            unfinished = summary.get("status") in ("queued", "running")
+            if not (unfinished or refresh_all):
+                continue
+            try:
+                state = self.get(summary["id"])
+            except NotFound:
+                continue  # deleted since the listing
+            if state.last_seq != summary.get("seq"):
+                self._put_summary(state.id)
+            if self._needs_analysis(state) and state.status != "failed":
+                self.jobs.submit(state.id, lambda rid=state.id: self.analyse(rid), bounded=False)
+                resumed.append(state.id)
         return resumed
 
     def new_version(self, review_id: str, data: bytes, filename: str) -> ReviewState:
@@ -362,6 +417,9 @@ class ReviewService:
 
     def _append(self, review_id: str, kind: str, payload: dict) -> None:
         self.store.append(review_id, kind, payload)
+        self._put_summary(review_id)
+
+    def _put_summary(self, review_id: str) -> None:
         self.store.put_summary(review_id, review_stats.summary_of(self.get(review_id)))
 
 

@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from server.documents.limits import Limits
+from server.documents.limits import MB, Limits
 from server.engines.bedrock import AISettings
 
 
@@ -16,7 +16,6 @@ class Settings:
     token: str | None = field(default_factory=lambda: secrets.token_urlsafe(24))  # None: no auth
     allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost")  # Host header names accepted
     hosted: bool = False  # behind HTTPS on App Runner: Secure cookies, proxy headers
-    max_upload_mb: int = 50
     analysis_workers: int = 2  # background analyses at once
     max_queued: int = 50  # analyses waiting beyond that are refused with 503
     default_framework: str = "investigation"
@@ -27,6 +26,11 @@ class Settings:
     # The AI engine. Hosted: set from the environment, always on. Desktop: None, and the reviewer
     # opts in on the settings page (settings.json's ai_enabled, AWS profile and region).
     ai: AISettings | None = None
+
+    @property
+    def max_upload_mb(self) -> int:
+        """The upload limit is the document size limit (AIPRISM_MAX_UPLOAD_MB): one knob."""
+        return max(1, self.limits.max_bytes // MB)
 
     @property
     def frameworks_dir(self) -> Path:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from server.store.base import Event, ReviewStore
+from server.store.base import Event, ReviewStore, StoreConflict
 
 ISO_UTC_MS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 
@@ -126,6 +126,45 @@ class StoreContract:
         for n in range(threads):
             mine = [e.payload["i"] for e in events if e.payload["thread"] == n]
             assert mine == list(range(per_thread))
+
+    def test_conditional_append_lands_when_the_expected_event_is_last(self, store):
+        store.append("r1", "created", {})
+        assert store.append("r1", "started", {}, expect_seq=1).seq == 2
+        assert store.append("r1", "decision", {}, expect_seq=2).seq == 3
+
+    def test_conditional_append_on_a_log_that_moved_on_is_refused_and_writes_nothing(self, store):
+        store.append("r1", "created", {})
+        store.append("r1", "started", {})
+        with pytest.raises(StoreConflict):
+            store.append("r1", "started", {"late": True}, expect_seq=1)
+        assert [e.type for e in store.events("r1")] == ["created", "started"]
+
+    def test_of_many_simultaneous_claims_exactly_one_wins(self, store, tmp_path):
+        store.append("claimed", "created", {})
+        contenders = 6
+        stores = [self.make_store(tmp_path) for _ in range(contenders)]  # as separate workers
+        start = threading.Barrier(contenders)
+        outcomes: list[str] = []
+
+        def claim(own: ReviewStore, n: int) -> None:
+            start.wait()
+            try:
+                own.append("claimed", "started", {"by": n}, expect_seq=1)
+                outcomes.append("won")
+            except StoreConflict:
+                outcomes.append("lost")
+            except BaseException as exc:  # anything else fails the test below
+                outcomes.append(repr(exc))
+
+        threads = [threading.Thread(target=claim, args=(s, n)) for n, s in enumerate(stores)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        for own in stores:
+            own.close()
+        assert sorted(outcomes) == ["lost"] * (contenders - 1) + ["won"]
+        assert [e.type for e in store.events("claimed")] == ["created", "started"]
 
     # --- the history list ---
     def test_summaries_are_newest_first(self, store):

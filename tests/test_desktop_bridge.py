@@ -10,6 +10,7 @@ import pytest
 from desktop.bridge import Bridge, LocalApi, ScriptedDialogs
 from desktop.instance import SingleInstance
 from desktop.local_server import LocalServer
+from server.documents.limits import MB, Limits
 from server.samples import messy_investigation_docx
 from server.settings import Settings
 
@@ -24,7 +25,7 @@ class CancelledDialogs:
 
 @pytest.fixture
 def local(tmp_path):
-    server = LocalServer(Settings(data_dir=tmp_path / "data", max_upload_mb=1))
+    server = LocalServer(Settings(data_dir=tmp_path / "data", limits=Limits(max_bytes=MB)))
     server.start()
     yield server
     server.stop()

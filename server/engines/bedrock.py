@@ -24,7 +24,7 @@ from server import __version__
 from server.engines import prompts
 from server.engines.answers import InvalidAnswer, answer_from_tool, findings_from_answer
 from server.engines.bedrock_errors import ModelFailed, RequestFailed, StopCalling, classify
-from server.engines.offline import order_findings
+from server.engines.offline import ProgressCallback, order_findings
 from server.errors import AIPrismError
 from server.frameworks.model import Framework
 from server.model import Document, Finding, Section
@@ -32,7 +32,6 @@ from server.review import ReviewState
 
 log = logging.getLogger(__name__)
 
-ProgressCallback = Callable[[int, int, str], None]  # (done, total, what)
 
 DEFAULT_MODELS = (
     "us.anthropic.claude-sonnet-4-5-20250929-v1:0",

@@ -14,7 +14,7 @@ from typing import Any
 
 
 class StoreConflict(Exception):
-    """Another writer appended the same sequence number first; re-read and retry."""
+    """Another writer appended first: lost retries, or an `expect_seq` that is no longer last."""
 
 
 class ReviewNotFound(LookupError):
@@ -45,8 +45,14 @@ class ReviewStore(ABC):
 
     # --- the event log ---
     @abstractmethod
-    def append(self, review_id: str, type: str, payload: dict[str, Any]) -> Event:
-        """Append with the next sequence number; safe against concurrent writers (none lost)."""
+    def append(
+        self, review_id: str, type: str, payload: dict[str, Any], expect_seq: int | None = None
+    ) -> Event:
+        """Append with the next sequence number; safe against concurrent writers (none lost).
+
+        With `expect_seq`, append only if the log's last event is still number `expect_seq`
+        and raise StoreConflict otherwise: a claim that exactly one of several writers wins.
+        """
 
     @abstractmethod
     def events(self, review_id: str, after: int = 0) -> list[Event]:

@@ -264,16 +264,21 @@ class S3Store(ReviewStore):
         self._last_seq[review_id] = latest
         return latest
 
-    def append(self, review_id: str, type: str, payload: dict[str, Any]) -> Event:
+    def append(
+        self, review_id: str, type: str, payload: dict[str, Any], expect_seq: int | None = None
+    ) -> Event:
         self._ready()
         stored = json.loads(_dumps(payload))
         append_id = uuid.uuid4().hex  # makes the body unique, so _create can tell our own write
         for attempt in range(APPEND_ATTEMPTS):
-            event = Event(review_id, self._latest_seq(review_id) + 1, type, utc_now(), stored)
+            seq = self._latest_seq(review_id) if expect_seq is None else expect_seq
+            event = Event(review_id, seq + 1, type, utc_now(), stored)
             body = _dumps({**event.to_dict(), "append_id": append_id})
             if self._create(self._event_key(review_id, event.seq), body):
                 self._last_seq[review_id] = event.seq
                 return event
+            if expect_seq is not None:  # the one conditional put decides the claim
+                raise StoreConflict(f"review {review_id} has moved on past event {expect_seq}")
             time.sleep(random.uniform(0, min(1.0, 0.01 * 2**attempt)))  # noqa: S311 - jitter  # nosec B311
         raise StoreConflict(
             f"could not append to review {review_id}: {APPEND_ATTEMPTS} attempts lost to other writers"

@@ -191,13 +191,19 @@ class SQLiteStore(ReviewStore):
             raise KeyError(sha256) from None
 
     # --- the event log ---
-    def append(self, review_id: str, type: str, payload: dict[str, Any]) -> Event:
+    def append(
+        self, review_id: str, type: str, payload: dict[str, Any], expect_seq: int | None = None
+    ) -> Event:
         text = _dumps(payload)
 
         def insert(db: sqlite3.Connection) -> Event:
             (last,) = db.execute(
                 "SELECT COALESCE(MAX(seq), 0) FROM events WHERE review_id = ?", (review_id,)
             ).fetchone()
+            if expect_seq is not None and last != expect_seq:
+                raise StoreConflict(
+                    f"review {review_id} has moved on to event {last}, not {expect_seq}"
+                )
             at = utc_now()
             db.execute(
                 "INSERT INTO events (review_id, seq, type, at, payload) VALUES (?, ?, ?, ?, ?)",

@@ -10,6 +10,7 @@ from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from server import __version__
+from server.documents.limits import MB
 from server.errors import AIPrismError
 from server.hosted import storage_kind
 from server.jobs import JobRunner
@@ -34,7 +35,8 @@ def create_app(settings: Settings, store: ReviewStore | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(
         SETTINGS=settings,
-        MAX_CONTENT_LENGTH=settings.max_upload_mb * 1024 * 1024,
+        # the document limit plus room for the multipart framing around it
+        MAX_CONTENT_LENGTH=settings.limits.max_bytes + MB,
         JSON_SORT_KEYS=False,
     )
     store = store or open_store(settings)
@@ -50,7 +52,7 @@ def create_app(settings: Settings, store: ReviewStore | None = None) -> Flask:
     app.jinja_env.globals["desktop_mode"] = settings.desktop
     _health(app)
     _errors(app)
-    service.resume_interrupted()
+    service.start_resuming()
     return app
 
 
