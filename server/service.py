@@ -92,8 +92,8 @@ class ReviewService:
         version = 1
         if parent_id:
             version = self.get(parent_id).version + 1
-        sha = self.store.put_blob(data)
         review_id = uuid.uuid4().hex[:16]
+        sha = self.store.put_blob(review_id, data)
         self._append(
             review_id,
             "created",
@@ -156,7 +156,11 @@ class ReviewService:
         fw = resolve(state.framework, self.settings.frameworks_dir)
         deadline = Deadline(self.settings.limits, state.filename)
         document = load_document(
-            self.store.get_blob(state.sha256), state.filename, fw, self.settings.limits, deadline
+            self.store.get_blob(state.id, state.sha256),
+            state.filename,
+            fw,
+            self.settings.limits,
+            deadline,
         )
         muted = frozenset(self.store.get_setting("muted_rules", []) or [])
         engine = self.ai.engine()
@@ -361,7 +365,7 @@ class ReviewService:
                 )
             assert state.document is not None
             content = annotate_docx(
-                self.store.get_blob(state.sha256),
+                self.store.get_blob(state.id, state.sha256),
                 state.document,
                 state.accepted(),
                 texts=state.edited_texts(),

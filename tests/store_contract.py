@@ -32,28 +32,33 @@ class StoreContract:
     # --- blobs ---
     def test_blob_round_trip_returns_sha256_of_the_bytes(self, store):
         data = b"%PDF-1.7\n\x00\xff binary \xe2\x82\xac" * 1000
-        sha = store.put_blob(data)
+        sha = store.put_blob("r1", data)
         assert sha == hashlib.sha256(data).hexdigest()
-        assert store.get_blob(sha) == data
+        assert store.get_blob("r1", sha) == data
 
     def test_storing_the_same_blob_twice_is_a_no_op(self, store):
-        first = store.put_blob(b"same bytes")
-        second = store.put_blob(b"same bytes")
+        first = store.put_blob("r1", b"same bytes")
+        second = store.put_blob("r1", b"same bytes")
         assert first == second
-        assert store.get_blob(first) == b"same bytes"
+        assert store.get_blob("r1", first) == b"same bytes"
 
     def test_empty_blob_is_stored(self, store):
-        sha = store.put_blob(b"")
-        assert store.get_blob(sha) == b""
+        sha = store.put_blob("r1", b"")
+        assert store.get_blob("r1", sha) == b""
 
     def test_unknown_blob_raises_key_error(self, store):
         with pytest.raises(KeyError):
-            store.get_blob(hashlib.sha256(b"never stored").hexdigest())
+            store.get_blob("r1", hashlib.sha256(b"never stored").hexdigest())
+
+    def test_a_blob_belongs_to_the_review_that_stored_it(self, store):
+        sha = store.put_blob("r1", b"r1's document")
+        with pytest.raises(KeyError):
+            store.get_blob("r2", sha)
 
     @pytest.mark.parametrize("bad", ["", "abc", "../../etc/passwd", "z" * 64, "ab/" + "0" * 61])
     def test_malformed_blob_key_raises_key_error(self, store, bad):
         with pytest.raises(KeyError):
-            store.get_blob(bad)
+            store.get_blob("r1", bad)
 
     # --- the event log ---
     def test_append_numbers_events_1_2_3(self, store):
@@ -203,11 +208,24 @@ class StoreContract:
         assert store.progress("gone") is None
         assert [e.seq for e in store.events("kept")] == [1]
 
-    def test_delete_keeps_blobs(self, store):
-        sha = store.put_blob(b"document")
+    def test_delete_removes_the_reviews_document(self, store):
+        sha = store.put_blob("r1", b"confidential document")
         store.append("r1", "created", {"sha256": sha})
         store.delete_review("r1")
-        assert store.get_blob(sha) == b"document"
+        with pytest.raises(KeyError):
+            store.get_blob("r1", sha)
+
+    def test_delete_keeps_the_same_bytes_for_another_review_that_uploaded_them(self, store):
+        for review_id in ("r1", "r2"):
+            sha = store.put_blob(review_id, b"shared document")
+            store.append(review_id, "created", {"sha256": sha})
+        store.delete_review("r1")
+        assert store.get_blob("r2", sha) == b"shared document"
+        store.delete_review("r2")
+        with pytest.raises(KeyError):
+            store.get_blob("r2", sha)
+        assert store.put_blob("r3", b"shared document") == sha  # and it can come back
+        assert store.get_blob("r3", sha) == b"shared document"
 
     def test_delete_of_an_unknown_review_returns_false(self, store):
         assert store.delete_review("no-such-review") is False
@@ -242,7 +260,7 @@ class StoreContract:
 
     def test_data_survives_closing_and_reopening(self, tmp_path):
         first = self.make_store(tmp_path)
-        sha = first.put_blob(b"kept bytes")
+        sha = first.put_blob("r1", b"kept bytes")
         first.append("r1", "created", {"sha256": sha})
         first.append("r1", "decision", {"finding_id": "F1", "action": "reject"})
         first.put_summary("r1", {"id": "r1", "created_at": "2026-01-01T00:00:00.000Z"})
@@ -253,7 +271,7 @@ class StoreContract:
 
         second = self.make_store(tmp_path)
         try:
-            assert second.get_blob(sha) == b"kept bytes"
+            assert second.get_blob("r1", sha) == b"kept bytes"
             assert second.events("r1") == before
             assert second.append("r1", "completed", {}).seq == 3
             assert [s["id"] for s in second.summaries()] == ["r1"]

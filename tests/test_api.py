@@ -200,11 +200,15 @@ def test_progress_is_pollable_and_streams_as_server_sent_events(server, done_rev
     assert streamed.text.startswith("data: ")
 
 
-def test_delete_removes_a_review(server):
-    rid = server.upload(messy_investigation_docx(), "gone.docx").json()["id"]
-    server.wait_done(rid)
-    assert server.api.delete(server.url(f"/api/v1/reviews/{rid}")).status_code == 204
-    assert server.api.get(server.url(f"/api/v1/reviews/{rid}")).status_code == 404
+def test_delete_removes_a_review_and_its_document(tmp_path):
+    with running_server(tmp_path) as server:
+        rid = server.upload(messy_investigation_docx(), "gone.docx").json()["id"]
+        server.wait_done(rid)
+        stored = [p for p in (tmp_path / "blobs").rglob("*") if p.is_file()]
+        assert len(stored) == 1
+        assert server.api.delete(server.url(f"/api/v1/reviews/{rid}")).status_code == 204
+        assert server.api.get(server.url(f"/api/v1/reviews/{rid}")).status_code == 404
+        assert not stored[0].exists()
 
 
 def test_reviews_and_decisions_survive_a_restart(tmp_path):

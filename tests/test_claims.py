@@ -92,10 +92,10 @@ def service(tmp_path):
 def created_review(service: ReviewService, owner: str | None = None) -> str:
     """A review as another worker left it: created, and claimed by `owner` if given."""
     data = messy_investigation_docx()
-    sha = service.store.put_blob(data)
+    review_id = f"r{time.monotonic_ns()}"
+    sha = service.store.put_blob(review_id, data)
     payload = {"filename": "report.docx", "sha256": sha, "size": len(data), "format": "docx"}
     payload |= {"framework": "investigation", "parent_id": None, "version": 1}
-    review_id = f"r{time.monotonic_ns()}"
     service.store.append(review_id, "created", payload)
     if owner:
         service.store.append(review_id, "started", {"owner": owner})

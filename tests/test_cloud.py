@@ -349,7 +349,7 @@ def test_a_review_runs_with_its_state_in_the_bucket(service, moto):
     keys = objects(moto, "tenant/")
     assert f"tenant/reviews/{review_id}/summary.json" in keys
     assert any(k.startswith(f"tenant/reviews/{review_id}/events/") for k in keys)
-    assert any(k.startswith("tenant/blobs/") for k in keys)
+    assert any(k.startswith(f"tenant/reviews/{review_id}/uploads/") for k in keys)
 
 
 # --- restarts and several instances ----------------------------------------------------------------
@@ -511,7 +511,7 @@ def test_sigterm_lets_a_running_analysis_finish(start, slow_bedrock, moto):
 def interrupted_review(store: S3Store) -> str:
     """A review as a killed instance leaves it: uploaded and queued, never analysed."""
     review_id = "interrupted0001"
-    sha = store.put_blob(DOCX)
+    sha = store.put_blob(review_id, DOCX)
     created = {"filename": "investigation.docx", "sha256": sha, "size": len(DOCX)}
     created |= {"format": "docx", "framework": "investigation", "parent_id": None, "version": 1}
     store.append(review_id, "created", created)

@@ -253,8 +253,8 @@ def s3_problems(s3, bucket: str, prefix: str) -> list[str]:
         name = key[len(prefix) :]
         if match := re.fullmatch(r"reviews/([^/]+)/events/(\d{10})\.json", name):
             logs.setdefault(match[1], []).append((int(match[2]), json.loads(read(key))))
-        elif name.startswith("blobs/"):
-            if hashlib.sha256(read(key)).hexdigest() != name.removeprefix("blobs/"):
+        elif match := re.fullmatch(r"reviews/[^/]+/uploads/([0-9a-f]{64})", name):
+            if hashlib.sha256(read(key)).hexdigest() != match[1]:
                 problems.append(f"{key} does not hold the bytes its name promises")
         elif re.fullmatch(r"reviews/[^/]+/(summary|progress)\.json|layout\.json", name):
             json.loads(read(key))

@@ -3,6 +3,7 @@ single-instance lock. (The window itself is tested in test_desktop.py.)"""
 
 from __future__ import annotations
 
+import threading
 import zipfile
 
 import pytest
@@ -120,12 +121,12 @@ def test_only_the_two_calls_are_exposed_to_the_page():
 
 def test_a_second_instance_for_the_same_folder_is_refused_and_can_ask_the_first(tmp_path):
     first, second = SingleInstance(tmp_path), SingleInstance(tmp_path)
-    shown = []
+    shown = threading.Event()
     assert first.acquire()
-    first.listen(lambda: shown.append(True))
+    first.listen(shown.set)
     assert not second.acquire()
     assert second.ask_to_show(timeout=2)
-    assert shown == [True]
+    assert shown.wait(timeout=2)  # the first answers "ok", then brings its window forward
     first.close()
     assert second.acquire()  # released on close (and by the OS when a process dies)
     second.close()

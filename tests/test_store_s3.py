@@ -3,6 +3,7 @@ shared by several instances has to promise."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import subprocess
@@ -97,17 +98,17 @@ def requests_made(store: S3Store) -> list[str]:
 # --- the layout in the bucket ---
 def test_objects_live_under_the_prefix_only(s3, bucket):
     store = S3Store(bucket, "/team-a/reviews/", endpoint_url=s3.endpoint)  # its own client
-    sha = store.put_blob(b"document")
+    sha = store.put_blob("r1", b"document")
     store.append("r1", "created", {"sha256": sha})
     store.put_summary("r1", {"id": "r1", "created_at": "2026-01-01T00:00:00.000Z"})
     store.set_progress("r1", {"done": 1, "total": 2})
     store.put_setting("muted_rules", ["x"])
     assert sorted(s3.keys(bucket)) == [
-        "team-a/reviews/blobs/" + sha,
         "team-a/reviews/layout.json",
         "team-a/reviews/reviews/r1/events/0000000001.json",
         "team-a/reviews/reviews/r1/progress.json",
         "team-a/reviews/reviews/r1/summary.json",
+        "team-a/reviews/reviews/r1/uploads/" + sha,
         "team-a/reviews/settings/muted_rules.json",
     ]
     neighbour = s3.store(bucket, "team-b")
@@ -258,6 +259,17 @@ def test_a_bucket_from_a_newer_ai_prism_is_refused(s3, bucket):
         store.events("r1")
     with pytest.raises(StoreTooNew):
         store.check()
+
+
+def test_a_layout_1_bucket_still_reads_its_documents_where_layout_1_kept_them(s3, bucket):
+    s3.write(bucket, f"{PREFIX}/layout.json", b'{"layout":1}')
+    data = b"a document from before"
+    sha = hashlib.sha256(data).hexdigest()
+    s3.write(bucket, f"{PREFIX}/blobs/{sha}", data)
+    store = s3.store(bucket)
+    assert store.get_blob("r1", sha) == data
+    new = store.put_blob("r2", b"a new document")
+    assert store.get_blob("r2", new) == b"a new document"
 
 
 def test_the_layout_is_checked_once_per_store(store):

@@ -73,7 +73,7 @@ def test_a_newer_database_is_refused_with_a_clear_message(db_path):
     with raw(db_path) as db:
         db.execute("PRAGMA user_version=99")
     with pytest.raises(
-        StoreTooNew, match=r"newer version of AI-Prism \(schema 99; this version knows up to 1\)"
+        StoreTooNew, match=r"newer version of AI-Prism \(schema 99; this version knows up to 2\)"
     ):
         SQLiteStore(db_path)
 
@@ -83,13 +83,13 @@ def test_a_failing_migration_leaves_the_database_as_it_was(db_path, monkeypatch)
 
     def broken(db):
         db.execute("CREATE TABLE half_done (x)")
-        raise RuntimeError("migration 2 failed")
+        raise RuntimeError("the next migration failed")
 
     monkeypatch.setattr(sqlite_store, "MIGRATIONS", [*sqlite_store.MIGRATIONS, broken])
-    with pytest.raises(RuntimeError, match="migration 2 failed"):
+    with pytest.raises(RuntimeError, match="the next migration failed"):
         SQLiteStore(db_path)
     with raw(db_path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert db.execute("PRAGMA user_version").fetchone()[0] == len(sqlite_store.MIGRATIONS) - 1
         assert (
             db.execute("SELECT name FROM sqlite_master WHERE name = 'half_done'").fetchone() is None
         )
@@ -105,7 +105,7 @@ def test_migrations_run_in_order_on_an_older_database(db_path, monkeypatch):
     store = SQLiteStore(db_path)
     assert [e.seq for e in store.events("r1")] == [1]
     with raw(db_path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert db.execute("PRAGMA user_version").fetchone()[0] == len(sqlite_store.MIGRATIONS)
         assert "actor" in [row[1] for row in db.execute("PRAGMA table_info(events)")]
     store.close()
 
@@ -117,10 +117,30 @@ def test_a_file_that_is_not_a_database_is_reported_as_damaged(db_path):
         SQLiteStore(db_path)
 
 
+def test_a_schema_1_database_learns_which_review_holds_which_blob(db_path, monkeypatch):
+    monkeypatch.setattr(sqlite_store, "MIGRATIONS", sqlite_store.MIGRATIONS[:1])
+    old = SQLiteStore(db_path)  # as AI-Prism wrote it before uploads belonged to reviews
+    data = b"a document from before"
+    sha = hashlib.sha256(data).hexdigest()
+    (db_path.parent / "blobs" / sha[:2]).mkdir(parents=True)
+    (db_path.parent / "blobs" / sha[:2] / sha).write_bytes(data)
+    old.append("r1", "created", {"sha256": sha, "filename": "old.docx"})
+    old.append("r2", "chat", {"sha256": "not an upload"})
+    old.close()
+    monkeypatch.undo()
+    store = SQLiteStore(db_path)
+    assert store.get_blob("r1", sha) == data
+    with pytest.raises(KeyError):
+        store.get_blob("r2", sha)
+    store.delete_review("r1")
+    assert not (db_path.parent / "blobs" / sha[:2] / sha).exists()
+    store.close()
+
+
 # --- blobs on disk ---
 def test_blobs_are_files_beside_the_database_not_rows_in_it(store, db_path):
     data = bytes(range(256)) * 4096  # 1 MiB
-    sha = store.put_blob(data)
+    sha = store.put_blob("r1", data)
     assert (db_path.parent / "blobs" / sha[:2] / sha).read_bytes() == data
     assert db_path.stat().st_size < len(data) // 4
     with raw(db_path) as db:
@@ -130,8 +150,8 @@ def test_blobs_are_files_beside_the_database_not_rows_in_it(store, db_path):
 
 
 def test_writing_a_blob_leaves_no_temporary_files(store, db_path):
-    store.put_blob(b"one")
-    store.put_blob(b"two")
+    store.put_blob("r1", b"one")
+    store.put_blob("r1", b"two")
     leftovers = [p for p in (db_path.parent / "blobs").rglob("*") if p.name.startswith(".")]
     assert leftovers == []
 
@@ -142,8 +162,8 @@ def test_a_truncated_blob_file_is_rewritten_when_stored_again(store, db_path):
     target = db_path.parent / "blobs" / sha[:2] / sha
     target.parent.mkdir(parents=True)
     target.write_bytes(data[:5])
-    assert store.put_blob(data) == sha
-    assert store.get_blob(sha) == data
+    assert store.put_blob("r1", data) == sha
+    assert store.get_blob("r1", sha) == data
 
 
 # --- health ---

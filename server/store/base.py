@@ -1,9 +1,10 @@
 """The store interface every backend implements and the contract tests exercise.
 
 A review is an append-only log of events; its state is the fold of that log (server/review.py).
-Stores know nothing about what events mean: they keep blobs by content hash, ordered events per
-review with no lost or duplicated sequence numbers under concurrency, one small summary per review
-for the history list, live progress, and a few named settings.
+Stores know nothing about what events mean: they keep each review's uploaded documents (by content
+hash, with the review, so deleting a review deletes them), ordered events per review with no lost
+or duplicated sequence numbers under concurrency, one small summary per review for the history
+list, live progress, and a few named settings.
 """
 
 from __future__ import annotations
@@ -34,14 +35,14 @@ class Event:
 
 
 class ReviewStore(ABC):
-    # --- documents as uploaded, addressed by sha256 ---
+    # --- documents as uploaded, kept with their review and addressed by sha256 ---
     @abstractmethod
-    def put_blob(self, data: bytes) -> str:
-        """Store bytes; return their sha256 hex. Storing the same bytes twice is a no-op."""
+    def put_blob(self, review_id: str, data: bytes) -> str:
+        """Store the review's bytes; return their sha256 hex. The same bytes twice is a no-op."""
 
     @abstractmethod
-    def get_blob(self, sha256: str) -> bytes:
-        """Raise KeyError if unknown."""
+    def get_blob(self, review_id: str, sha256: str) -> bytes:
+        """Raise KeyError if the review has no such blob."""
 
     # --- the event log ---
     @abstractmethod
@@ -60,7 +61,8 @@ class ReviewStore(ABC):
 
     @abstractmethod
     def delete_review(self, review_id: str) -> bool:
-        """Remove the review's events, summary and progress; False if it did not exist."""
+        """Remove the review's events, summary, progress and uploaded documents (bytes another
+        review uploaded too stay for that review); False if it did not exist."""
 
     # --- the history list ---
     @abstractmethod

@@ -2,8 +2,8 @@
 
 Layout under the prefix:
 
-    layout.json                                 {"layout": 1}; a newer layout is refused
-    blobs/<sha256>                              documents as uploaded, written once
+    layout.json                                 {"layout": 2}; a newer layout is refused
+    reviews/<id>/uploads/<sha256>               the review's documents as uploaded, written once
     reviews/<id>/events/<seq:010d>.json         one object per event
     reviews/<id>/summary.json, progress.json    last writer wins
     settings/<key>.json
@@ -11,7 +11,9 @@ Layout under the prefix:
 S3 has no transactions, but it has conditional writes: `PutObject` with `If-None-Match: *` fails
 with 412 when the key exists. Appending is "find the latest seq, create seq + 1 only if absent": of
 several writers racing for one number exactly one wins and the others look again, so numbers stay
-dense and nothing is lost. Each process caches the latest seq it saw per review, so finding the
+dense and nothing is lost. Everything of a review lives under its own prefix, so deleting the review
+deletes its document too (layout 1, before this, kept documents apart under `blobs/<sha256>`; they
+are still read there). Each process caches the latest seq it saw per review, so finding the
 latest is one small listing that starts at that seq instead of at the beginning of the log.
 """
 
@@ -37,7 +39,7 @@ from server.errors import AIPrismError
 from server.store.base import Event, ReviewStore, StoreConflict
 from server.store.sqlite import StoreDamaged, StoreTooNew, utc_now
 
-LAYOUT = 1  # bump, and teach this module to read the old one, when the layout changes
+LAYOUT = 2  # bump, and teach this module to read the old one, when the layout changes
 APPEND_ATTEMPTS = 25  # each lost race costs one listing and one put, after a jittered pause
 READERS = 8  # parallel GETs within one call
 CLIENT_CONFIG = Config(
@@ -107,6 +109,7 @@ class S3Store(ReviewStore):
         )
         self._last_seq: dict[str, int] = {}  # review id → latest seq seen by this process
         self._layout_checked = False
+        self._layout = LAYOUT
         self._layout_lock = threading.Lock()
 
     @classmethod
@@ -235,21 +238,25 @@ class S3Store(ReviewStore):
                     f"(layout {found}; this version knows up to {LAYOUT}). Upgrade AI-Prism, or "
                     "choose another bucket or prefix."
                 )
+            self._layout = found
             self._layout_checked = True
 
     # --- blobs ---
-    def put_blob(self, data: bytes) -> str:
+    def put_blob(self, review_id: str, data: bytes) -> str:
         self._ready()
         sha = hashlib.sha256(data).hexdigest()
-        self._create(f"{self.prefix}blobs/{sha}", data, "application/octet-stream")
+        key = f"{self._review(review_id)}uploads/{sha}"
+        self._create(key, data, "application/octet-stream")
         return sha  # already there: the same bytes, by their hash
 
-    def get_blob(self, sha256: str) -> bytes:
-        key = str(sha256).lower()
-        if not _SHA256.fullmatch(key):  # also keeps "../" out of the key
+    def get_blob(self, review_id: str, sha256: str) -> bytes:
+        sha = str(sha256).lower()
+        if not _SHA256.fullmatch(sha):  # also keeps "../" out of the key
             raise KeyError(sha256)
         self._ready()
-        data = self._get(f"{self.prefix}blobs/{key}")
+        data = self._get(f"{self._review(review_id)}uploads/{sha}")
+        if data is None and self._layout == 1:
+            data = self._get(f"{self.prefix}blobs/{sha}")
         if data is None:
             raise KeyError(sha256)
         return data

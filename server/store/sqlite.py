@@ -1,10 +1,11 @@
 """The single-host store: one SQLite file in WAL mode beside a folder of content-addressed blobs.
 
 Documents live as files under `blobs/ab/abcdef…` next to the database, so the database holds only
-small rows and stays quick to back up and check. Every write is one `BEGIN IMMEDIATE` transaction
-with `synchronous=FULL`: once `append` returns, the event survives a killed process or a power cut.
-Each thread gets its own connection, which lets WAL readers run beside the one writer; several
-processes may share the file.
+small rows and stays quick to back up and check; the `uploads` table says which reviews hold
+which blob, and a blob's file goes when the last review holding it is deleted. Every write is one
+`BEGIN IMMEDIATE` transaction with `synchronous=FULL`: once `append` returns, the event survives a
+killed process or a power cut. Each thread gets its own connection, which lets WAL readers run
+beside the one writer; several processes may share the file.
 """
 
 from __future__ import annotations
@@ -60,8 +61,22 @@ def _migration_1(db: sqlite3.Connection) -> None:
         db.execute(statement)
 
 
+def _migration_2(db: sqlite3.Connection) -> None:
+    """Blobs belong to reviews, so that deleting a review can delete its document."""
+    db.execute(
+        "CREATE TABLE uploads (review_id TEXT NOT NULL, sha256 TEXT NOT NULL,"
+        " PRIMARY KEY (review_id, sha256)) WITHOUT ROWID"
+    )
+    db.execute("CREATE INDEX uploads_by_sha256 ON uploads (sha256)")
+    db.execute(
+        "INSERT OR IGNORE INTO uploads (review_id, sha256) SELECT review_id,"
+        " json_extract(payload, '$.sha256') FROM events WHERE type = 'created'"
+        " AND json_extract(payload, '$.sha256') IS NOT NULL"
+    )
+
+
 # Applied in order, each once; `PRAGMA user_version` records how many have run. Append only.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migration_1]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migration_1, _migration_2]
 
 
 def utc_now() -> str:
@@ -168,22 +183,34 @@ class SQLiteStore(ReviewStore):
     def _blob_path(self, sha256: str) -> Path:
         return self.blobs_dir / sha256[:2] / sha256
 
-    def put_blob(self, data: bytes) -> str:
+    def put_blob(self, review_id: str, data: bytes) -> str:
         sha = hashlib.sha256(data).hexdigest()
-        target = self._blob_path(sha)
-        if not (target.is_file() and target.stat().st_size == len(data)):
-            _write_atomically(target, data)
-        self._write(
-            lambda db: db.execute(
+
+        def record(db: sqlite3.Connection) -> None:
+            db.execute(
                 "INSERT OR IGNORE INTO blobs (sha256, size, created_at) VALUES (?, ?, ?)",
                 (sha, len(data), utc_now()),
             )
-        )
+            db.execute(
+                "INSERT OR IGNORE INTO uploads (review_id, sha256) VALUES (?, ?)", (review_id, sha)
+            )
+
+        # Recorded first, then written: a delete of another review holding the same bytes either
+        # sees this review's row and keeps the file, or removed the file before we look for it.
+        self._write(record)
+        target = self._blob_path(sha)
+        if not (target.is_file() and target.stat().st_size == len(data)):
+            _write_atomically(target, data)
         return sha
 
-    def get_blob(self, sha256: str) -> bytes:
+    def get_blob(self, review_id: str, sha256: str) -> bytes:
         key = str(sha256).lower()
         if not _SHA256.fullmatch(key):  # also keeps "../" out of the path
+            raise KeyError(sha256)
+        held = self._db().execute(
+            "SELECT 1 FROM uploads WHERE review_id = ? AND sha256 = ?", (review_id, key)
+        )
+        if held.fetchone() is None:
             raise KeyError(sha256)
         try:
             return self._blob_path(key).read_bytes()
@@ -227,13 +254,26 @@ class SQLiteStore(ReviewStore):
 
     def delete_review(self, review_id: str) -> bool:
         def delete(db: sqlite3.Connection) -> bool:
+            held = [
+                sha
+                for (sha,) in db.execute(
+                    "SELECT sha256 FROM uploads WHERE review_id = ?", (review_id,)
+                )
+            ]
             removed = 0
             for statement in (
                 "DELETE FROM events WHERE review_id = ?",
                 "DELETE FROM summaries WHERE review_id = ?",
                 "DELETE FROM progress WHERE review_id = ?",
+                "DELETE FROM uploads WHERE review_id = ?",
             ):
                 removed += db.execute(statement, (review_id,)).rowcount
+            for sha in held:
+                if db.execute("SELECT 1 FROM uploads WHERE sha256 = ?", (sha,)).fetchone():
+                    continue  # another review uploaded the same bytes
+                db.execute("DELETE FROM blobs WHERE sha256 = ?", (sha,))
+                # Inside the write transaction: no put_blob can record the same bytes meanwhile.
+                self._blob_path(sha).unlink(missing_ok=True)
             return removed > 0
 
         return self._write(delete)
