@@ -21,6 +21,7 @@ from server.settings import Settings
 MIN_TOKEN_LENGTH = 16
 MAX_UPLOAD_MB = 500
 MAX_AI_CONCURRENCY = 64
+MAX_ANALYSIS_WORKERS = 32
 DEFAULT_REGION = "us-east-1"
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")  # S3's bucket naming rules, in short
 _REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d+")
@@ -60,6 +61,8 @@ def hosted_settings(env: Mapping[str, str]) -> Settings:
             f"AWS_REGION (or AWS_DEFAULT_REGION) must be a region such as us-east-1, not {region!r}."
         )
     limits = _limits(env, problems)
+    ai = _ai(env, region, problems)
+    workers = _analysis_workers(env, ai is not None, problems)
     settings = Settings(
         data_dir=Path(env.get("AIPRISM_DATA_DIR") or Path(tempfile.gettempdir()) / "ai-prism"),
         token=_token(env, problems),
@@ -68,7 +71,8 @@ def hosted_settings(env: Mapping[str, str]) -> Settings:
         limits=limits,
         store_url=f"s3://{bucket}/{prefix}" if bucket else "",
         store_region=region,
-        ai=_ai(env, region, problems),
+        ai=ai,
+        analysis_workers=workers,
     )
     if problems:
         raise HostedSettingsError(problems)
@@ -132,6 +136,21 @@ def _limits(env: Mapping[str, str], problems: list[str]) -> Limits:
             "memory by every worker."
         )
     return limits
+
+
+def _analysis_workers(env: Mapping[str, str], ai_on: bool, problems: list[str]) -> int:
+    """Analyses at once per Gunicorn worker. With the AI engine most of an analysis is waiting on
+    Bedrock, so more can run side by side than offline, where each one keeps a CPU busy."""
+    raw = env.get("AIPRISM_ANALYSIS_WORKERS", "").strip()
+    if not raw:
+        return 4 if ai_on else 2
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_ANALYSIS_WORKERS:
+        problems.append(
+            f"AIPRISM_ANALYSIS_WORKERS must be a whole number from 1 to {MAX_ANALYSIS_WORKERS}, "
+            f"not {raw!r}."
+        )
+        return 2
+    return int(raw)
 
 
 def _ai(env: Mapping[str, str], region: str, problems: list[str]) -> AISettings | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from collections import OrderedDict
 from datetime import date
 
 from server import claims
@@ -30,6 +31,8 @@ from server.settings import Settings
 from server.store.base import ReviewStore, StoreConflict
 
 log = logging.getLogger(__name__)
+
+CACHED_REVIEWS = 200  # folded states kept per process; older ones are folded again when read
 
 
 class NotFound(AIPrismError):
@@ -53,21 +56,30 @@ class ReviewService:
         self.settings = settings
         self.jobs = jobs
         self.ai = AIChoice(settings)
-        self._cache: dict[str, ReviewState] = {}
-        self._lock = threading.Lock()
+        self._cache: OrderedDict[str, ReviewState] = OrderedDict()  # least recently read first
+        self._locks: dict[str, threading.Lock] = {}
+        self._lock = threading.Lock()  # guards the two dicts' membership
 
     # --- reading ---
     def get(self, review_id: str) -> ReviewState:
-        with self._lock:
-            cached = self._cache.get(review_id)
-            state = cached or ReviewState(id=review_id)
-            newer = self.store.events(review_id, after=state.last_seq)
-            for event in newer:
+        with self._review_lock(review_id):  # one review at a time; other reviews read meanwhile
+            state = self._cache.get(review_id) or ReviewState(id=review_id)
+            for event in self.store.events(review_id, after=state.last_seq):
                 apply(state, event)
             if state.last_seq == 0:
+                with self._lock:  # unknown ids (typos, probes) leave nothing behind
+                    self._locks.pop(review_id, None)
                 raise NotFound(f"No review with id '{review_id}'.")
-            self._cache[review_id] = state
+            with self._lock:
+                self._cache[review_id] = state
+                self._cache.move_to_end(review_id)
+                while len(self._cache) > CACHED_REVIEWS:
+                    self._cache.popitem(last=False)
             return state
+
+    def _review_lock(self, review_id: str) -> threading.Lock:
+        with self._lock:
+            return self._locks.setdefault(review_id, threading.Lock())
 
     def history(self) -> list[dict]:
         return self.store.summaries()
@@ -78,7 +90,12 @@ class ReviewService:
 
     def progress(self, review_id: str) -> dict:
         state = self.get(review_id)
-        progress = self.store.progress(review_id) or {"done": 0, "total": 0, "stage": state.status}
+        stored = self.store.progress(review_id) or {}
+        progress = {
+            "done": stored.get("done", 0),
+            "total": stored.get("total", 0),
+            "stage": stored.get("stage", state.status),
+        }  # not the heartbeat's owner and time: they are the workers' business
         return {"id": review_id, "status": state.status, "progress": progress, "error": state.error}
 
     # --- creating and analysing ---
@@ -266,6 +283,7 @@ class ReviewService:
             raise NotFound(f"No review with id '{review_id}'.")
         with self._lock:
             self._cache.pop(review_id, None)
+            self._locks.pop(review_id, None)
 
     # --- triage ---
     def decide(

@@ -134,6 +134,16 @@ def test_resuming_leaves_a_run_that_another_live_worker_is_beating_for(service):
     assert event_types(service, review_id) == ["created", "started"]
 
 
+def test_the_progress_shown_to_reviewers_leaves_out_the_heartbeat(service):
+    owner = "ip-10-0-0-7:42:feedface"
+    review_id = created_review(service, owner=owner)
+    service.store.set_progress(
+        review_id, {"done": 1, "total": 9, "stage": "Impact", "owner": owner}
+    )
+    shown = service.progress(review_id)
+    assert shown["progress"] == {"done": 1, "total": 9, "stage": "Impact"}
+
+
 def test_retry_restarts_a_run_whose_worker_is_gone(service):
     review_id = created_review(service, owner=f"{claims.HOST}:{dead_pid()}:deadbeef")
     service.retry(review_id)

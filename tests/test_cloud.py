@@ -23,6 +23,7 @@ import requests
 import yaml
 
 from server import __version__
+from server.ai_choice import AIChoice
 from server.engines.bedrock import DEFAULT_MODELS
 from server.hosted import HostedSettingsError, hosted_settings, storage_kind
 from server.review import fold
@@ -236,6 +237,29 @@ def test_hosted_settings_without_sign_in_or_ai_only_when_asked():
     with pytest.raises(HostedSettingsError) as error:
         hosted_settings({"AIPRISM_AUTH": "maybe", "AIPRISM_AI": "sometimes"})
     assert len(error.value.problems) == 2
+
+
+def test_with_ai_off_a_settings_file_on_the_instance_cannot_turn_it_on(tmp_path):
+    (tmp_path / "settings.json").write_text('{"ai_enabled": true, "aws_region": "us-east-1"}')
+    env = {"AIPRISM_AUTH": "none", "AIPRISM_AI": "off", "AIPRISM_DATA_DIR": str(tmp_path)}
+    assert AIChoice(hosted_settings(env)).engine() is None
+
+
+def test_analyses_at_once_follow_the_engine_unless_set():
+    base = {"AIPRISM_AUTH": "none"}
+    assert hosted_settings(base).analysis_workers == 4  # mostly waiting on Bedrock
+    assert hosted_settings(base | {"AIPRISM_AI": "off"}).analysis_workers == 2
+    assert hosted_settings(base | {"AIPRISM_ANALYSIS_WORKERS": "7"}).analysis_workers == 7
+    with pytest.raises(HostedSettingsError, match="AIPRISM_ANALYSIS_WORKERS must be a whole"):
+        hosted_settings(base | {"AIPRISM_ANALYSIS_WORKERS": "0"})
+
+
+def test_the_document_limits_come_from_the_same_variables_as_everywhere():
+    env = {"AIPRISM_AUTH": "none", "AIPRISM_MAX_PAGES": "30", "AIPRISM_MAX_UPLOAD_MB": "5"}
+    settings = hosted_settings(env)
+    assert settings.limits.max_pages == 30 and settings.max_upload_mb == 5
+    with pytest.raises(HostedSettingsError, match="AIPRISM_MAX_UPLOAD_MB must be at most 500"):
+        hosted_settings(env | {"AIPRISM_MAX_UPLOAD_MB": "501"})
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from server.review import ReviewState
 from server.service import InvalidRequest, ReviewService
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
+STREAM_SECONDS = 120  # the longest one progress stream stays open
 
 
 def service() -> ReviewService:
@@ -96,9 +97,13 @@ def progress(review_id: str):
     if request.accept_mimetypes.best != "text/event-stream":
         return jsonify(first)
 
+    # A stream holds a server thread, and each look reads the store (S3 requests when hosted):
+    # look less often when hosted, and end after a while; the page then polls once a second.
+    every = 1.0 if svc.settings.hosted else 0.25
+
     def stream():
         last = None
-        deadline = time.monotonic() + 600
+        deadline = time.monotonic() + STREAM_SECONDS
         while time.monotonic() < deadline:
             current = svc.progress(review_id)
             if current != last:
@@ -106,7 +111,7 @@ def progress(review_id: str):
                 last = current
             if current["status"] in ("done", "failed"):
                 return
-            time.sleep(0.25)
+            time.sleep(every)
 
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     return Response(stream_with_context(stream()), mimetype="text/event-stream", headers=headers)
