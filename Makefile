@@ -12,8 +12,9 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/pip install --quiet -e '.[test,bench,desktop]'
 	touch $(STAMP)
 
+# The desktop window; on a machine without a display it serves for the browser and prints the URL.
 run: $(STAMP)
-	$(BIN)/aiprism serve
+	$(BIN)/aiprism-desktop
 
 test: $(STAMP) audit
 	$(BIN)/ruff check .
