@@ -32,7 +32,10 @@ port = str(_whole("PORT", 8080))
 bind = f"0.0.0.0:{port}"  # App Runner connects to the container's port from outside it
 workers = _whole("WEB_CONCURRENCY", max(2, _cpus()))
 worker_class = "gthread"
-threads = 8
+# Request threads per worker. An upload holds one for a second or two (read, check, store), so a
+# burst of uploads larger than workers × threads leaves /health waiting for a thread: with 8,
+# twenty uploads at once on two workers pushed its p99 to 0.5-0.7 s; with 16, 56 ms (bench/).
+threads = _whole("GUNICORN_THREADS", 16)
 # The heartbeat of a worker, not a request limit: analyses run in background threads, so a worker
 # that has not answered for 30 s is stuck. App Runner itself cuts requests at 120 s.
 timeout = 30

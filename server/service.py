@@ -59,6 +59,7 @@ class ReviewService:
         self._cache: OrderedDict[str, ReviewState] = OrderedDict()  # least recently read first
         self._locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()  # guards the two dicts' membership
+        self._cpu_work = threading.Lock()
 
     # --- reading ---
     def get(self, review_id: str) -> ReviewState:
@@ -171,28 +172,27 @@ class ReviewService:
 
     def _run_engines(self, state: ReviewState, report: offline.ProgressCallback) -> None:
         fw = resolve(state.framework, self.settings.frameworks_dir)
-        deadline = Deadline(self.settings.limits, state.filename)
-        document = load_document(
-            self.store.get_blob(state.id, state.sha256),
-            state.filename,
-            fw,
-            self.settings.limits,
-            deadline,
-        )
+        data = self.store.get_blob(state.id, state.sha256)
         muted = frozenset(self.store.get_setting("muted_rules", []) or [])
         engine = self.ai.engine()
-        ai_total = len(engine.sections_to_review(document)) if engine else 0
+        # Reading and the offline rules are pure Python CPU work: under the GIL, two of them at
+        # once in one process finish no sooner, and slow the request threads (/health included).
+        # Waiting on the AI engine, which is most of an AI review, runs side by side.
+        with self._cpu_work:
+            deadline = Deadline(self.settings.limits, state.filename)
+            document = load_document(data, state.filename, fw, self.settings.limits, deadline)
+            ai_total = len(engine.sections_to_review(document)) if engine else 0
 
-        def progress(done: int, total: int, stage: str) -> None:
-            report(done, total + ai_total, stage)
+            def progress(done: int, total: int, stage: str) -> None:
+                report(done, total + ai_total, stage)
 
-        result = offline.review(
-            document,
-            fw,
-            as_of=date.today(),
-            on_progress=deadline.watch(progress),
-            muted_rules=muted,
-        )
+            result = offline.review(
+                document,
+                fw,
+                as_of=date.today(),
+                on_progress=deadline.watch(progress),
+                muted_rules=muted,
+            )
         findings, engines = result.findings, [offline.ENGINE_ID]
         notices = [f"Muted rules not run: {', '.join(sorted(muted))}."] if muted else []
         usage = None

@@ -320,7 +320,7 @@ def test_every_variable_read_at_start_is_documented_and_apprunner_runs_the_teste
 def test_one_startup_line_names_version_workers_port_and_storage(service):
     lines = [line for line in service.log().splitlines() if f"AI-Prism {__version__}" in line]
     assert len(lines) == 1, service.log()
-    assert f"on port {service.port}: 2 workers x 8 threads" in lines[0]
+    assert f"on port {service.port}: 2 workers x 16 threads" in lines[0]
     assert f"storage s3://{BUCKET}/tenant" in lines[0] and "AI off" in lines[0]
     assert service.seconds_to_health < 15
 
