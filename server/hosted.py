@@ -44,7 +44,7 @@ def hosted_settings(env: Mapping[str, str]) -> Settings:
     problems: list[str] = []
     bucket = env.get("AIPRISM_S3_BUCKET", "").strip()
     prefix = env.get("AIPRISM_S3_PREFIX", "").strip().strip("/")
-    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+    region = aws_region(env)
     if bucket and not _BUCKET.fullmatch(bucket):
         problems.append(
             f"AIPRISM_S3_BUCKET must be a bucket name (3-63 lower-case letters, digits, '.' or '-'), "
@@ -77,6 +77,11 @@ def hosted_settings(env: Mapping[str, str]) -> Settings:
     if problems:
         raise HostedSettingsError(problems)
     return settings
+
+
+def aws_region(env: Mapping[str, str]) -> str:
+    """The region boto3 would pick from the environment, or us-east-1."""
+    return env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
 
 
 def storage_kind(settings: Settings) -> str:

@@ -17,6 +17,7 @@ import webbrowser
 from ipaddress import ip_address
 
 from server.documents.limits import Limits
+from server.hosted import aws_region
 from server.paths import data_dir
 from server.settings import Settings
 
@@ -71,12 +72,11 @@ def run(args: argparse.Namespace) -> int:
     )
     logging.getLogger("waitress").setLevel(logging.WARNING)
     hosts = ("127.0.0.1", "localhost") if args.host in ("127.0.0.1", "localhost") else ("*",)
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
     settings = Settings(
         data_dir=data_dir(args.data_dir),
         allowed_hosts=hosts,
         store_url=args.store,
-        store_region=region,
+        store_region=aws_region(os.environ),
         limits=Limits.from_env(os.environ),
         **({"token": os.environ["AIPRISM_TOKEN"]} if os.environ.get("AIPRISM_TOKEN") else {}),
     )

@@ -141,13 +141,12 @@ class ReviewService:
         if not self._needs_analysis(state):
             return
         try:
-            self.store.append(
+            self._append(
                 review_id, "started", {"owner": claims.THIS_PROCESS}, expect_seq=state.last_seq
             )
         except StoreConflict:
             log.info("review %s was claimed by another worker", review_id)
             return
-        self._put_summary(review_id)
         queued = self.store.progress(review_id) or {}
         with claims.Heartbeat(self.store, review_id) as heartbeat:
             heartbeat.progress(0, int(queued.get("total") or 0), "reading")
@@ -233,9 +232,7 @@ class ReviewService:
 
     def retry(self, review_id: str) -> ReviewState:
         state = self.get(review_id)
-        if state.status == "running" and self._needs_analysis(state):
-            pass  # its worker is gone: retrying is how a reviewer gets it going again
-        elif state.status not in ("failed", "queued"):
+        if not self._needs_analysis(state):  # done, or running in a worker that is alive
             raise Conflict("Only a failed or interrupted analysis can be retried.")
         self.jobs.submit(review_id, lambda: self.analyse(review_id))
         return state
@@ -437,8 +434,10 @@ class ReviewService:
             raise Conflict(f"The review is {state.status}; wait for the analysis to finish.")
         return state
 
-    def _append(self, review_id: str, kind: str, payload: dict) -> None:
-        self.store.append(review_id, kind, payload)
+    def _append(
+        self, review_id: str, kind: str, payload: dict, expect_seq: int | None = None
+    ) -> None:
+        self.store.append(review_id, kind, payload, expect_seq=expect_seq)
         self._put_summary(review_id)
 
     def _put_summary(self, review_id: str) -> None:

@@ -196,25 +196,25 @@ def malformed_comments_docx() -> bytes:
     return rewrite_zip(data, {"word/comments.xml": broken})
 
 
-def many_runs_docx() -> bytes:
-    """One paragraph of 100,000 tiny runs (a tool that styles every character)."""
+def _tiny_runs_docx(count: int) -> bytes:
+    """One paragraph of `count` one-character runs, each with its own formatting."""
     runs = "".join(
         f'<w:r><w:rPr><w:sz w:val="{n % 97}"/></w:rPr><w:t>{"ab "[n % 3]}</w:t></w:r>'
-        for n in range(100_000)
+        for n in range(count)
     )
     xml = _document_xml(_para_xml("Executive Summary") + f"<w:p>{runs}</w:p>")
     return rewrite_zip(plain_docx("x"), {"word/document.xml": xml})
+
+
+def many_runs_docx() -> bytes:
+    """One paragraph of 100,000 tiny runs (a tool that styles every character)."""
+    return _tiny_runs_docx(100_000)
 
 
 @cache
 def xml_bomb_docx() -> bytes:
     """Under 1 MB to upload, over 32 MB of XML: 650,000 runs that would fill ~600 MB once parsed."""
-    runs = "".join(
-        f'<w:r><w:rPr><w:sz w:val="{n % 97}"/></w:rPr><w:t>{"ab "[n % 3]}</w:t></w:r>'
-        for n in range(650_000)
-    )
-    xml = _document_xml(_para_xml("Executive Summary") + f"<w:p>{runs}</w:p>")
-    return rewrite_zip(plain_docx("x"), {"word/document.xml": xml})
+    return _tiny_runs_docx(650_000)
 
 
 def nested_tables_docx(depth: int = 200) -> bytes:

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -39,13 +40,20 @@ class RunningServer:
         )
 
     def wait_done(self, review_id: str, timeout: float = 60) -> dict:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            review = self.api.get(self.url(f"/api/v1/reviews/{review_id}")).json()
-            if review["status"] in ("done", "failed"):
-                return review
-            time.sleep(0.1)
-        raise TimeoutError(f"review {review_id} did not finish")
+        return wait_finished(self.api, self.url(f"/api/v1/reviews/{review_id}"), timeout)
+
+
+def wait_finished(
+    api: requests.Session, review_url: str, timeout: float, details: Callable[[], str] = str
+) -> dict:
+    """The review at `review_url` once it is done or failed; `details()` goes into the timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        review = api.get(review_url).json()
+        if review["status"] in ("done", "failed"):
+            return review
+        time.sleep(0.1)
+    raise TimeoutError(f"{review_url} did not finish\n{details()}")
 
 
 @contextmanager

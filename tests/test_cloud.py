@@ -32,6 +32,7 @@ from server.stats import summary_of
 from server.store.s3 import S3Store
 from tests.fake_bedrock import FakeBedrock
 from tests.moto_server import moto_endpoint  # noqa: F401 - the module-scoped fixture
+from tests.server_process import wait_finished
 
 pytestmark = pytest.mark.cloud
 
@@ -126,13 +127,7 @@ class Gunicorn:
         return response.json()["id"]
 
     def wait_done(self, review_id: str, timeout: float = 30) -> dict:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            review = self.api.get(self.url(f"/api/v1/reviews/{review_id}")).json()
-            if review["status"] in ("done", "failed"):
-                return review
-            time.sleep(0.1)
-        raise TimeoutError(f"review {review_id} did not finish:\n{self.log()}")
+        return wait_finished(self.api, self.url(f"/api/v1/reviews/{review_id}"), timeout, self.log)
 
     def decide(self, review_id: str, finding_id: str, action: str) -> requests.Response:
         return self.api.post(
