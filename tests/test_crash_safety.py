@@ -192,8 +192,8 @@ class Decider:
             body = {"action": self.sending["action"], "text": self.sending["text"]}
             try:
                 response = self.session.post(self.url.format(self.sending["finding_id"]), json=body)
-            except requests.ConnectionError:
-                return
+            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError):
+                return  # killed before answering, or halfway through the answer: not acknowledged
             assert response.status_code == 200, response.text
             self.acknowledged.append(self.sending)
 
