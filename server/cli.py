@@ -16,7 +16,7 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from server import __version__
+from server import __version__, cli_ai
 from server.documents import load_path
 from server.documents.limits import DEFAULT_LIMITS, Deadline, Limits
 from server.documents.limits import SETTINGS as LIMIT_SETTINGS
@@ -63,6 +63,12 @@ def _parser() -> argparse.ArgumentParser:
     review.add_argument(
         "--as-of", type=date.fromisoformat, help="today's date for date checks (YYYY-MM-DD)"
     )
+    review.add_argument(
+        "--ai",
+        action="store_true",
+        help="also review with the configured AI provider (AIPRISM_AI_PROVIDER, or the app's "
+        "Settings in the data folder); progress and notices on stderr",
+    )
     review.set_defaults(handler=_review)
     add_data_dir(review)
     limits = review.add_argument_group(
@@ -104,7 +110,9 @@ def _review(args: argparse.Namespace) -> int:
     framework = resolve(args.framework, frameworks_dir(args.data_dir))
     paths = [Path(f) for f in args.files]
     export_to = _export_targets(paths, args.export_docx)
+    ai = cli_ai.engine(args.data_dir) if args.ai else None
     results: list[tuple[Path, ReviewResult]] = []
+    ai_reports: dict[Path, dict] = {}
     unreadable = False
     for path in paths:
         try:
@@ -113,6 +121,8 @@ def _review(args: argparse.Namespace) -> int:
             result = offline.review(
                 document, framework, as_of=args.as_of, on_progress=deadline.watch()
             )
+            if ai is not None:
+                result, ai_reports[path] = cli_ai.add_ai_findings(ai, path, result, framework)
             if path in export_to:
                 _export(path, result, export_to[path])
         except AIPrismError as exc:
@@ -123,7 +133,7 @@ def _review(args: argparse.Namespace) -> int:
         results.append((path, result))
 
     if args.format == "json":
-        print(_json(results, framework))
+        print(_json(results, framework, ai_reports))
     else:
         for path, result in results:
             for line in text_lines(path, result):
@@ -182,7 +192,9 @@ def text_lines(path: Path, result: ReviewResult) -> list[str]:
     return lines
 
 
-def _json(results: list[tuple[Path, ReviewResult]], framework: Framework) -> str:
+def _json(
+    results: list[tuple[Path, ReviewResult]], framework: Framework, ai: dict[Path, dict]
+) -> str:
     files = [
         {
             "path": str(path),
@@ -190,6 +202,7 @@ def _json(results: list[tuple[Path, ReviewResult]], framework: Framework) -> str
             "document": result.document.to_dict(),
             "findings": [f.to_dict() for f in result.findings],
             "summary": result.summary(),
+            **({"ai": ai[path]} if path in ai else {}),
         }
         for path, result in results
     ]

@@ -10,17 +10,15 @@ from __future__ import annotations
 import re
 import tempfile
 from collections.abc import Mapping
-from dataclasses import replace
 from pathlib import Path
 
 from server.documents.limits import MB, Limits
-from server.engines.bedrock import AISettings
+from server.engines.ai_settings import AIConfigError, AISettings
 from server.errors import AIPrismError, InvalidSetting
 from server.settings import Settings
 
 MIN_TOKEN_LENGTH = 16
 MAX_UPLOAD_MB = 500
-MAX_AI_CONCURRENCY = 64
 MAX_ANALYSIS_WORKERS = 32
 DEFAULT_REGION = "us-east-1"
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")  # S3's bucket naming rules, in short
@@ -159,11 +157,7 @@ def _analysis_workers(env: Mapping[str, str], ai_on: bool, problems: list[str]) 
 
 
 def _ai(env: Mapping[str, str], region: str, problems: list[str]) -> AISettings | None:
-    switch = env.get("AIPRISM_AI", "on").strip().lower()
-    if switch not in ("on", "off"):
-        problems.append(f"AIPRISM_AI must be 'on' or 'off', not {switch!r}.")
-    if switch == "off":
-        return None
+    """The AI engine: Bedrock with the instance role unless AIPRISM_AI_PROVIDER names another."""
     # AIPRISM_BEDROCK_MODELS is the hosted name for AIPRISM_AI_MODELS; AISettings.from_env parses it.
     models = env.get("AIPRISM_BEDROCK_MODELS", "")
     if models and env.get("AIPRISM_AI_MODELS") and models != env["AIPRISM_AI_MODELS"]:
@@ -173,18 +167,12 @@ def _ai(env: Mapping[str, str], region: str, problems: list[str]) -> AISettings 
             "AIPRISM_AI_PROFILE names an AWS profile; the hosted service has none and calls "
             "Bedrock with its instance role. Unset it."
         )
-    if models and not models.replace(",", "").strip():
-        problems.append(f"AIPRISM_BEDROCK_MODELS names no model: {models!r}.")
     merged = {**env, "AIPRISM_AI_MODELS": models} if models else env
     try:
-        ai = AISettings.from_env(merged)
-    except AIPrismError as exc:
-        problems.append(exc.message)
+        ai = AISettings.from_env(merged, default_provider="bedrock")
+    except AIConfigError as exc:
+        problems.extend(exc.problems)
         return None
-    if not 1 <= ai.concurrency <= MAX_AI_CONCURRENCY:
-        problems.append(
-            f"AIPRISM_AI_CONCURRENCY must be from 1 to {MAX_AI_CONCURRENCY}, not {ai.concurrency}."
-        )
     # Bedrock in the service's region unless AIPRISM_AI_REGION names another (the us.* inference
     # profiles need a US region even when the bucket is elsewhere).
-    return ai if ai.region else replace(ai, region=region)
+    return ai.with_region(region) if ai else None

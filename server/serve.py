@@ -3,7 +3,8 @@
 Prints exactly one line, `AI-Prism running at http://HOST:PORT/?token=TOKEN`, then serves until
 interrupted. The token is random per launch unless AIPRISM_TOKEN is set. Reviews live in SQLite
 in the data folder, or in S3 with `--store s3://bucket/prefix` (or AIPRISM_STORE_URL): the region
-comes from AWS_REGION, and boto3 reads credentials and any AWS_ENDPOINT_URL_S3 as usual.
+comes from AWS_REGION, and boto3 reads credentials and any AWS_ENDPOINT_URL_S3 as usual. The AI
+engine is the one AIPRISM_AI_PROVIDER names (docs/ai.md), else the Settings page's choice.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import webbrowser
 from ipaddress import ip_address
 
 from server.documents.limits import Limits
+from server.engines.ai_settings import AISettings
 from server.hosted import aws_region
 from server.paths import data_dir
 from server.settings import Settings
@@ -74,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
     hosts = ("127.0.0.1", "localhost") if args.host in ("127.0.0.1", "localhost") else ("*",)
     settings = Settings(
         data_dir=data_dir(args.data_dir),
+        ai=AISettings.from_env(os.environ),  # None: the Settings page's choice
         allowed_hosts=hosts,
         store_url=args.store,
         store_region=aws_region(os.environ),

@@ -19,11 +19,13 @@ from server.ai_choice import AIChoice
 from server.chat import answer as offline_answer
 from server.documents import clean_filename, load_document
 from server.documents.limits import Deadline
+from server.engines import guidance as team_guidance
 from server.engines import offline
-from server.engines.bedrock import AIUnavailable
+from server.engines.ai import AIUnavailable
 from server.engines.merge import merge
 from server.errors import AIPrismError
 from server.frameworks import resolve
+from server.frameworks.model import Framework
 from server.jobs import JobRunner
 from server.model import FINDING_TYPES, RISKS, Finding, Span, finding_id
 from server.review import DECISIONS, ReviewState, apply
@@ -201,8 +203,10 @@ class ReviewService:
             def ai_progress(done: int, total: int, stage: str) -> None:
                 report(offline_total + done, offline_total + total, stage)
 
-            ai = engine.review(document, fw, on_progress=ai_progress)
+            guidance, trimmed = self.guidance(fw, engine.settings.guidance_chars)
+            ai = engine.review(document, fw, on_progress=ai_progress, guidance=guidance)
             usage = ai.usage
+            notices += [trimmed] if trimmed else []
             notices += ai.notices
             if ai.ok:
                 findings = merge(findings, [f for f in ai.findings if f.rule not in muted])
@@ -420,6 +424,28 @@ class ReviewService:
         return review_stats.compute(
             self.store.summaries(), set(self.store.get_setting("muted_rules", []) or [])
         )
+
+    # --- the team's guidance for the AI ---
+    def guidance(self, fw: Framework, budget: int) -> tuple[str, str | None]:
+        return team_guidance.compose(fw, self.guidelines(fw.id), budget)
+
+    def guidelines(self, framework_id: str) -> dict | None:
+        return self.store.get_setting(team_guidance.setting_key(framework_id))
+
+    def attach_guidelines(self, framework_id: str, data: bytes, filename: str) -> dict:
+        """Read a guidelines document with the review readers and keep its text for the framework."""
+        fw = resolve(framework_id, self.settings.frameworks_dir)
+        filename = clean_filename(filename)
+        document = load_document(data, filename, fw, self.settings.limits)
+        stored = team_guidance.attached(document, filename)
+        if not stored["text"]:
+            raise InvalidRequest("The guidelines document has no text.")
+        self.store.put_setting(team_guidance.setting_key(fw.id), stored)
+        return stored
+
+    def detach_guidelines(self, framework_id: str) -> None:
+        fw = resolve(framework_id, self.settings.frameworks_dir)
+        self.store.put_setting(team_guidance.setting_key(fw.id), None)
 
     def set_muted(self, rule: str, muted: bool) -> list[str]:
         current = set(self.store.get_setting("muted_rules", []) or [])

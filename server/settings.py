@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from server.documents.limits import MB, Limits
-from server.engines.bedrock import AISettings
+from server.engines.ai_settings import AISettings
 
 
 @dataclass(frozen=True)
@@ -23,8 +23,8 @@ class Settings:
     store_url: str = ""  # "" → SQLite in data_dir; "s3://bucket/prefix" when hosted
     store_region: str = "us-east-1"  # the bucket's region (endpoint: boto3's AWS_ENDPOINT_URL_S3)
     desktop: bool = False  # inside the desktop window: pages load desktop.js (native dialogs)
-    # The AI engine. Hosted: set from the environment, always on. Desktop: None, and the reviewer
-    # opts in on the settings page (settings.json's ai_enabled, AWS profile and region).
+    # The AI engine from the environment (hosted, `aiprism serve` with AIPRISM_AI_PROVIDER set).
+    # None: hosted, AI is off; elsewhere the reviewer's choice on the settings page applies.
     ai: AISettings | None = None
 
     @property

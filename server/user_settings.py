@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from server.engines.ai_settings import is_http_url
 from server.errors import AIPrismError
 from server.frameworks import DEFAULT_FRAMEWORK
 
@@ -33,18 +34,25 @@ class InvalidSettings(AIPrismError):
     http_status = 400
 
 
+AI_PROVIDERS = ("off", "openai", "anthropic", "bedrock")
+
+
 @dataclass(frozen=True)
 class UserSettings:
     framework: str = DEFAULT_FRAMEWORK  # framework chosen for new reviews
-    ai_enabled: bool = False  # the AI engine runs beside the offline one
+    ai_provider: str = "off"  # the AI engine that runs beside the offline one: AI_PROVIDERS
+    ai_base_url: str = ""  # openai: the local or company server's /v1 URL
+    ai_model: str = ""  # "" = the provider's default models (Claude API, Bedrock)
     aws_profile: str = ""  # "" = the default credential chain
     aws_region: str = "us-east-1"
+    mask_personal_data: bool = True  # before a document goes to a cloud provider
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
 FIELDS = tuple(f.name for f in fields(UserSettings))
+MODEL_NAME = re.compile(r"^[\w.:/@+-]{0,200}$")
 
 
 def parse(
@@ -54,7 +62,7 @@ def parse(
 ) -> UserSettings:
     """`data` laid over `base` (defaults if None); fields left out keep their value.
 
-    Raises InvalidSettings naming the first bad field; unknown fields are refused so a typo is not
+    Raises InvalidSettings naming every bad field; unknown fields are refused so a typo is not
     silently ignored.
     """
     unknown = sorted(set(data) - set(FIELDS))
@@ -62,21 +70,44 @@ def parse(
         raise InvalidSettings(f"Unknown setting '{unknown[0]}'. Known: {', '.join(FIELDS)}.")
     values = (base or UserSettings()).to_dict()
     values.update(data)
-    framework, ai, profile, region = (values[name] for name in FIELDS)
+    problems = []
+    framework = values["framework"]
     if not isinstance(framework, str) or not framework:
-        raise InvalidSettings("'framework' must name a framework.")
-    if frameworks is not None and framework not in frameworks:
+        problems.append("'framework' must name a framework.")
+    elif frameworks is not None and framework not in frameworks:
         known = ", ".join(sorted(frameworks))
-        raise InvalidSettings(f"No framework called '{framework}'. Available: {known}.")
-    if not isinstance(ai, bool):
-        raise InvalidSettings("'ai_enabled' must be true or false.")
-    if not isinstance(profile, str) or not AWS_PROFILE.match(profile.strip()):
-        raise InvalidSettings(
+        problems.append(f"No framework called '{framework}'. Available: {known}.")
+    if values["ai_provider"] not in AI_PROVIDERS:
+        problems.append(f"'ai_provider' must be one of {', '.join(AI_PROVIDERS)}.")
+    for name in ("ai_base_url", "ai_model", "aws_profile", "aws_region"):
+        if not isinstance(values[name], str):
+            problems.append(f"'{name}' must be text.")
+            values[name] = ""
+        values[name] = values[name].strip()
+    url = values["ai_base_url"]
+    if url and not is_http_url(url):
+        problems.append(
+            "'ai_base_url' must be an http:// or https:// URL, such as http://127.0.0.1:11434/v1."
+        )
+    if values["ai_provider"] == "openai" and not url:
+        problems.append("A local model needs the server's URL ('ai_base_url').")
+    if values["ai_provider"] == "openai" and not values["ai_model"]:
+        problems.append(
+            "A local model needs a model name ('ai_model'); Test connection lists them."
+        )
+    if not MODEL_NAME.match(values["ai_model"]):
+        problems.append("'ai_model' must be a model id (letters, digits and . : / @ + - _).")
+    if not AWS_PROFILE.match(values["aws_profile"]):
+        problems.append(
             "'aws_profile' must be a profile name from your AWS config (letters, digits, _ - . @)."
         )
-    if not isinstance(region, str) or not AWS_REGION.match(region.strip()):
-        raise InvalidSettings("'aws_region' must be an AWS region such as us-east-1.")
-    return UserSettings(framework, ai, profile.strip(), region.strip())
+    if not AWS_REGION.match(values["aws_region"]):
+        problems.append("'aws_region' must be an AWS region such as us-east-1.")
+    if not isinstance(values["mask_personal_data"], bool):
+        problems.append("'mask_personal_data' must be true or false.")
+    if problems:
+        raise InvalidSettings(" ".join(problems))
+    return UserSettings(**values)
 
 
 def parse_rules(value: Any) -> list[str]:
@@ -100,6 +131,8 @@ def load(data_dir: Path) -> UserSettings:
         raw = json.loads(path.read_text(encoding="utf-8"))
         if not isinstance(raw, dict):
             raise InvalidSettings("the file does not hold a JSON object")
+        if raw.get("ai_enabled") is True and "ai_provider" not in raw:
+            raw["ai_provider"] = "bedrock"  # written by versions that knew only Bedrock
         known = {k: v for k, v in raw.items() if k in FIELDS}  # a newer version's extra keys
         return parse(known)
     except FileNotFoundError:

@@ -9,8 +9,9 @@ Behaviours: "good" (a finding quoting the section's first paragraph, and one abo
 a whole; or a chat answer citing the first section), "throttle", "error500", "unavailable" (503),
 "slow" (waits past the client's read timeout, then answers well), "malformed" (tool input that
 breaks the schema), "invented" (a quote the section does not contain), "denied" (the model is not
-enabled), "invalid_model" (ValidationException about the model id), "text" (no tool call), or a
-callable `(Call) -> (status, headers, body)`.
+enabled), "invalid_model" (ValidationException about the model id), "auth" (credentials refused),
+"text" (no tool call), "truncated" (stopped at maxTokens), or a callable
+`(Call) -> (status, headers, body)`.
 """
 
 from __future__ import annotations
@@ -284,8 +285,16 @@ def text_only(call: Call) -> Reply:
     return 200, {}, response
 
 
+def truncated(call: Call) -> Reply:
+    response = converse_response(call.tool, {"findings": [{"title": "Cut"}]})
+    response["stopReason"] = "max_tokens"
+    return 200, {}, response
+
+
 BEHAVIOURS: dict[str, Callable[[Call], Reply]] = {
     "good": good,
+    "truncated": truncated,
+    "auth": error(403, "UnrecognizedClientException", "The security token included is invalid."),
     "invented": invented,
     "malformed": malformed,
     "text": text_only,

@@ -8,7 +8,9 @@ import json
 
 import pytest
 
-from server.engines.bedrock import DEFAULT_MODELS
+from server.engines.ai_settings import DEFAULT_MODELS as MODELS
+
+DEFAULT_MODELS = MODELS["bedrock"]
 from server.samples import messy_investigation_docx
 from tests.fake_bedrock import INPUT_TOKENS, FakeBedrock
 from tests.server_process import running_server

@@ -24,7 +24,9 @@ import yaml
 
 from server import __version__
 from server.ai_choice import AIChoice
-from server.engines.bedrock import DEFAULT_MODELS
+from server.engines.ai_settings import DEFAULT_MODELS as MODELS
+
+DEFAULT_MODELS = MODELS["bedrock"]
 from server.hosted import HostedSettingsError, hosted_settings, storage_kind
 from server.review import fold
 from server.samples import messy_investigation_docx
@@ -208,7 +210,7 @@ def test_hosted_settings_from_a_minimal_environment():
     assert settings.hosted and settings.token == TOKEN and settings.allowed_hosts == ("*",)
     assert settings.store_url == "s3://reviews/" and settings.store_region == "us-east-1"
     assert settings.ai is not None and settings.ai.models == DEFAULT_MODELS
-    assert settings.ai.region == "us-east-1" and settings.ai.concurrency == 4
+    assert settings.ai.region == "us-east-1" and settings.ai.sections_at_once == 4
 
 
 def test_hosted_settings_layer_the_bedrock_variables_over_the_ai_ones():

@@ -21,7 +21,7 @@ def test_defaults_when_no_file_was_saved(tmp_path):
 
 
 def test_saved_settings_are_read_back(tmp_path):
-    wanted = UserSettings("general", True, "review-team", "eu-west-1")
+    wanted = UserSettings("general", "bedrock", "", "", "review-team", "eu-west-1")
     user_settings.save(tmp_path, wanted)
     assert user_settings.load(tmp_path) == wanted
     assert json.loads((tmp_path / "settings.json").read_text())["aws_region"] == "eu-west-1"
@@ -29,9 +29,9 @@ def test_saved_settings_are_read_back(tmp_path):
 
 
 def test_a_partial_change_keeps_the_other_fields(tmp_path):
-    user_settings.save(tmp_path, UserSettings("general", True, "p", "eu-west-1"))
-    updated = user_settings.update(tmp_path, {"ai_enabled": False}, FRAMEWORKS)
-    assert updated == UserSettings("general", False, "p", "eu-west-1")
+    user_settings.save(tmp_path, UserSettings("general", "bedrock", aws_profile="p"))
+    updated = user_settings.update(tmp_path, {"ai_provider": "off"}, FRAMEWORKS)
+    assert updated == UserSettings("general", "off", aws_profile="p")
     assert user_settings.load(tmp_path) == updated
 
 
@@ -39,7 +39,10 @@ def test_a_partial_change_keeps_the_other_fields(tmp_path):
     ("change", "message"),
     [
         ({"framework": "nope"}, "No framework called 'nope'"),
-        ({"ai_enabled": "yes"}, "'ai_enabled' must be true or false"),
+        ({"ai_provider": "yes"}, "'ai_provider' must be one of off, openai, anthropic, bedrock"),
+        ({"ai_provider": "openai"}, "A local model needs the server's URL"),
+        ({"ai_base_url": "ftp://x"}, "'ai_base_url' must be an http:// or https:// URL"),
+        ({"mask_personal_data": "no"}, "'mask_personal_data' must be true or false"),
         ({"aws_region": "Mars"}, "'aws_region' must be an AWS region"),
         ({"aws_profile": "has space"}, "'aws_profile'"),
         ({"colour": "blue"}, "Unknown setting 'colour'"),
@@ -88,12 +91,14 @@ def csrf_of(html: str) -> str:
 
 
 def test_settings_page_shows_saved_values_and_every_rule(client, tmp_path):
-    user_settings.save(tmp_path, UserSettings("general", True, "team", "eu-west-2"))
+    user_settings.save(
+        tmp_path, UserSettings("general", "bedrock", aws_profile="team", aws_region="eu-west-2")
+    )
     page = client.get("/settings")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert '<option value="general" selected>' in html
-    assert 'id="setting-ai" name="ai_enabled" checked' in html
+    assert 'name="ai_provider" value="bedrock" checked' in html
     assert 'value="eu-west-2"' in html
     assert 'value="timeline_out_of_order"' in html  # rules of every pack can be muted here
     assert 'href="/settings" aria-current="page"' in html
@@ -103,16 +108,17 @@ def test_settings_round_trip_through_the_api_with_csrf(client, tmp_path):
     token = csrf_of(client.get("/settings").get_data(as_text=True))
     body = {
         "framework": "general",
-        "ai_enabled": True,
+        "ai_provider": "bedrock",
         "aws_profile": "team",
         "aws_region": "eu-west-1",
         "muted_rules": ["hedging", "passive_voice"],
     }
     saved = client.post("/api/v1/settings", json=body, headers={"X-CSRF-Token": token})
     assert saved.status_code == 200
-    assert saved.get_json() == body
-    assert client.get("/api/v1/settings").get_json() == body
-    assert user_settings.load(tmp_path) == UserSettings("general", True, "team", "eu-west-1")
+    assert saved.get_json().items() >= body.items()
+    assert client.get("/api/v1/settings").get_json().items() >= body.items()
+    wanted = UserSettings("general", "bedrock", aws_profile="team", aws_region="eu-west-1")
+    assert user_settings.load(tmp_path) == wanted
     html = client.get("/settings").get_data(as_text=True)
     assert 'value="hedging" checked' in html
     unmuted = client.post(
@@ -123,7 +129,7 @@ def test_settings_round_trip_through_the_api_with_csrf(client, tmp_path):
 
 
 def test_settings_api_refuses_a_post_without_the_csrf_token(client, tmp_path):
-    response = client.post("/api/v1/settings", json={"ai_enabled": True})
+    response = client.post("/api/v1/settings", json={"ai_provider": "bedrock"})
     assert response.status_code == 403
     assert response.get_json()["error"]["code"] == "csrf"
     assert not (tmp_path / "settings.json").exists()
@@ -146,3 +152,9 @@ def test_pages_load_desktop_js_only_in_the_desktop_window(tmp_path):
         settings = Settings(data_dir=tmp_path / str(desktop), token=None, desktop=desktop)
         html = create_app(settings).test_client().get("/").get_data(as_text=True)
         assert ("desktop.js" in html) is desktop
+
+
+def test_settings_written_by_a_version_that_knew_only_bedrock_keep_ai_on(tmp_path):
+    (tmp_path / "settings.json").write_text(json.dumps({"ai_enabled": True, "aws_region": "eu-west-1"}))
+    loaded = user_settings.load(tmp_path)
+    assert loaded.ai_provider == "bedrock" and loaded.aws_region == "eu-west-1"

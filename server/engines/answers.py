@@ -2,19 +2,19 @@
 
 Pure functions: no network, no clock. A model's answer is never trusted as it stands: every field is
 checked against the Finding schema and the framework, and every quote is looked up in the section
-text. A quote the section does not contain is not shown as a quote; the finding anchors to the
-section instead and says so, because a highlight on text that is not there would be an invention.
+text. A finding whose quote the section does not contain is dropped, because a finding about text
+that is not there is an invention, and the engine says how many were dropped.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from server.frameworks.model import Framework
 from server.model import FINDING_TYPES, RISKS, Finding, Paragraph, Section, Span, finding_id
 
-QUOTE_NOT_FOUND = "(quote not found in the section)"
 _SPACE = re.compile(r"\s")
 # Characters models often straighten or curl when copying text; one for one, so offsets still map.
 _FOLD = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-", "\u00a0": " "})
@@ -30,24 +30,41 @@ class InvalidAnswer(Exception):
         self.problems = problems
 
 
+@dataclass(frozen=True)
+class SectionAnswer:
+    findings: tuple[Finding, ...]
+    invented_quotes: int = 0  # findings dropped: their quote is not in the section
+    invalid: int = 0  # findings dropped: they do not fit the schema (lenient reading only)
+
+
 def findings_from_answer(
-    data: Any, section: Section, framework: Framework, engine: str
-) -> tuple[Finding, ...]:
-    """Validate the `report_findings` input as a whole: one bad finding rejects the answer."""
+    data: Any, section: Section, framework: Framework, engine: str, lenient: bool = False
+) -> SectionAnswer:
+    """Validate the `report_findings` input.
+
+    Strict (the first answer): one bad finding rejects the answer, so the problems go back to the
+    model once. Lenient (the repaired answer): the findings that fit are kept, the others counted.
+    """
     if not isinstance(data, dict) or not isinstance(data.get("findings"), list):
         raise InvalidAnswer(['the input must be an object with a "findings" list'])
     known = {c.id for c in framework.checkpoints}
     problems: list[str] = []
     findings: list[Finding] = []
+    invented = invalid = 0
     for n, item in enumerate(data["findings"], start=1):
         found = _problems(item, known)
         if found:
             problems.extend(f"finding {n}: {p}" for p in found)
+            invalid += 1
+            continue
+        finding = _finding(item, section, engine)
+        if finding is None:
+            invented += 1
         else:
-            findings.append(_finding(item, section, engine))
-    if problems:
+            findings.append(finding)
+    if problems and not lenient:
         raise InvalidAnswer(problems)
-    return tuple(findings)
+    return SectionAnswer(tuple(findings), invented, invalid)
 
 
 def _problems(item: Any, known: set[str]) -> list[str]:
@@ -83,7 +100,8 @@ def _problems(item: Any, known: set[str]) -> list[str]:
     return problems
 
 
-def _finding(item: dict[str, Any], section: Section, engine: str) -> Finding:
+def _finding(item: dict[str, Any], section: Section, engine: str) -> Finding | None:
+    """The finding, or None when it quotes text the section does not contain."""
     checkpoints = tuple(dict.fromkeys(item["checkpoints"]))
     title = item["title"].strip()
     description = item["description"].strip()
@@ -91,7 +109,7 @@ def _finding(item: dict[str, Any], section: Section, engine: str) -> Finding:
     hint = item.get("paragraph")
     span = anchor(quote, section, hint if isinstance(hint, int) else None) if quote else None
     if quote and span is None:
-        description = f"{description} {QUOTE_NOT_FOUND}"
+        return None
     rule = f"ai:{checkpoints[0] if checkpoints else 'general'}"
     return Finding(
         id=finding_id(rule, section.id, span, salt=title),

@@ -1,4 +1,4 @@
-"""What the AI engine tells Claude: a system prompt and tool schemas built from the framework.
+"""What the AI engine tells the model: a system prompt and tool schemas built from the framework.
 
 The framework is the only place that knows the domain, so everything domain-specific here comes
 from its checkpoints (`good` and `guidance`). The system prompt is the same for every section of a
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from server.engines.providers.base import Tool
 from server.frameworks.model import Framework
 from server.model import FINDING_TYPES, RISKS, Document, Section
 from server.review import ReviewState
@@ -19,7 +20,9 @@ ANSWER_TOOL = "answer"
 MAX_QUOTE_CHARS = 300
 
 
-def review_system_prompt(framework: Framework, document: Document | None = None) -> str:
+def review_system_prompt(
+    framework: Framework, document: Document | None = None, guidance: str = ""
+) -> str:
     """The same for every section of a document, so only the user turn changes per call."""
     outline = ""
     if document is not None:
@@ -34,6 +37,11 @@ def review_system_prompt(framework: Framework, document: Document | None = None)
         "</checkpoint>"
         for c in framework.checkpoints
     )
+    if guidance.strip():
+        outline += (
+            "\nThe team's own guidance for these reviews (follow it where it applies):\n"
+            f"<guidance>\n{guidance.strip()}\n</guidance>\n"
+        )
     return f"""\
 You are a careful reviewer of written documents. You review one section at a time of a document \
 judged against the framework "{framework.name}": {framework.description}
@@ -120,24 +128,8 @@ def findings_schema(framework: Framework) -> dict[str, Any]:
     }
 
 
-def tool_config(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
-    """A Converse toolConfig offering one tool and requiring the model to call it."""
-    return {
-        "tools": [
-            {
-                "toolSpec": {
-                    "name": name,
-                    "description": description,
-                    "inputSchema": {"json": schema},
-                }
-            }
-        ],
-        "toolChoice": {"tool": {"name": name}},
-    }
-
-
-def findings_tool(framework: Framework) -> dict[str, Any]:
-    return tool_config(
+def findings_tool(framework: Framework) -> Tool:
+    return Tool(
         FINDINGS_TOOL,
         "Report the findings of the review of one section.",
         findings_schema(framework),
@@ -158,8 +150,8 @@ ANSWER_SCHEMA: dict[str, Any] = {
 }
 
 
-def answer_tool() -> dict[str, Any]:
-    return tool_config(ANSWER_TOOL, "Answer the reviewer's question.", ANSWER_SCHEMA)
+def answer_tool() -> Tool:
+    return Tool(ANSWER_TOOL, "Answer the reviewer's question.", ANSWER_SCHEMA)
 
 
 def chat_system_prompt(framework: Framework, document_context: str, findings_context: str) -> str:

@@ -33,7 +33,17 @@ BUILTIN_KINDS = frozenset({"*", "other", "opening"})
 # The keys each table may hold: a misspelt optional key (`requried = true`) would otherwise be
 # ignored without a word.
 _KEYS = {
-    "pack": {"id", "name", "version", "description", "sections", "exclude", "checkpoints", "rules"},
+    "pack": {
+        "id",
+        "name",
+        "version",
+        "description",
+        "ai_guidance",
+        "sections",
+        "exclude",
+        "checkpoints",
+        "rules",
+    },
     "sections": {"id", "title", "aliases", "required"},
     "exclude": {"id", "title", "aliases"},
     "checkpoints": {"id", "name", "good", "guidance", "sections"},
@@ -202,6 +212,7 @@ class _Validator:
         name = self.text(data, (), "name")
         version = self.text(data, (), "version")
         description = self.get(data, (), "description", str, "")
+        ai_guidance = self.get(data, (), "ai_guidance", str, "")
         sections = tuple(
             ExpectedSection(
                 id=self.ident(t, p),
@@ -241,6 +252,7 @@ class _Validator:
             checkpoints=checkpoints,
             rules=rules,
             source=self.source,
+            ai_guidance=ai_guidance.strip(),
         )
 
     def unique(self, key: str, ids: list[str]) -> None:

@@ -77,6 +77,7 @@ class Framework:
     checkpoints: tuple[Checkpoint, ...]
     rules: tuple[Rule, ...]
     source: str = ""  # file the pack was loaded from
+    ai_guidance: str = ""  # the team's own instructions for the AI engine, sent with every section
 
     def checkpoint(self, checkpoint_id: str) -> Checkpoint | None:
         return next((c for c in self.checkpoints if c.id == checkpoint_id), None)

@@ -18,6 +18,7 @@ from server.service import ReviewService
 from server.settings import Settings
 from server.store.base import ReviewStore
 from server.web import security
+from server.web.ai_settings import ai_settings
 from server.web.api import api
 from server.web.pages import pages
 from server.web.settings_page import settings_page
@@ -49,7 +50,9 @@ def create_app(settings: Settings, store: ReviewStore | None = None) -> Flask:
     app.register_blueprint(api)
     app.register_blueprint(pages)
     app.register_blueprint(settings_page)
+    app.register_blueprint(ai_settings)
     app.jinja_env.globals["desktop_mode"] = settings.desktop
+    app.jinja_env.globals["hosted_mode"] = settings.hosted
     _health(app)
     _errors(app)
     service.start_resuming()

@@ -209,3 +209,29 @@ def frameworks():
 
     packs = available(service().settings.frameworks_dir)
     return jsonify({"frameworks": [fw.summary() | {"source": None} for fw in packs.values()]})
+
+
+@api.get("/frameworks/<framework_id>/guidelines")
+def guidelines(framework_id: str):
+    return jsonify({"guidelines": _without_text(service().guidelines(framework_id))})
+
+
+@api.post("/frameworks/<framework_id>/guidelines")
+def attach_guidelines(framework_id: str):
+    """Attach a guidelines document (multipart `file`): its text goes with every AI request."""
+    data, filename = _upload()
+    stored = service().attach_guidelines(framework_id, data, filename)
+    return jsonify({"guidelines": _without_text(stored)})
+
+
+@api.delete("/frameworks/<framework_id>/guidelines")
+def detach_guidelines(framework_id: str):
+    service().detach_guidelines(framework_id)
+    return jsonify({"guidelines": None})
+
+
+def _without_text(stored: dict | None) -> dict | None:
+    """What the page shows of attached guidelines: the file, its size and how it begins."""
+    if not stored:
+        return None
+    return {**{k: v for k, v in stored.items() if k != "text"}, "excerpt": stored["text"][:300]}

@@ -1,6 +1,7 @@
 """The settings page (`/settings`) and its API (`/api/v1/settings`).
 
 Framework, AI and AWS choices persist in the data folder's settings.json (server/user_settings.py);
+API keys go to the system keychain (server/secrets.py) and only whether one is saved comes back;
 muted rules stay in the store, where the engine and the statistics page already read them.
 """
 
@@ -12,9 +13,12 @@ from flask import Blueprint, current_app, jsonify, render_template, request
 
 from server import user_settings
 from server.frameworks import available
+from server.secrets import KeyStore
 from server.service import InvalidRequest, ReviewService
+from server.user_settings import InvalidSettings
 
 settings_page = Blueprint("settings", __name__)
+KEY_PROVIDERS = ("anthropic", "openai")  # the providers whose key the page keeps
 PLACEHOLDER = re.compile(r"\s*:?\s*'?\{\w+\}'?")  # "{quote}" in a rule's title template
 
 
@@ -30,9 +34,32 @@ def _muted() -> list[str]:
     return sorted(service().store.get_setting("muted_rules", []) or [])
 
 
+def _keys() -> KeyStore:
+    return KeyStore(service().settings.data_dir)
+
+
 def _state() -> dict:
     saved = user_settings.load(service().settings.data_dir)
-    return {**saved.to_dict(), "muted_rules": _muted()}
+    keys = _keys()
+    return {
+        **saved.to_dict(),
+        "muted_rules": _muted(),
+        "api_keys": {
+            provider: {"saved": keys.get(provider) is not None, "where": keys.where(provider)}
+            for provider in KEY_PROVIDERS
+        },
+        "key_note": keys.note(),
+        "hosted_ai": _hosted_ai(),
+    }
+
+
+def _hosted_ai() -> dict | None:
+    """What the environment configured, when it did (hosted, `serve` with AIPRISM_AI_PROVIDER)."""
+    settings = service().settings
+    if settings.ai is None:
+        return {"provider": "off"} if settings.hosted else None
+    engine = service().ai.engine_for(settings.ai)
+    return {**engine.privacy(), "models": list(settings.ai.models)}
 
 
 @settings_page.get("/settings")
@@ -52,6 +79,7 @@ def page():
         rules=sorted(rules.items(), key=lambda item: (item[0] not in muted, item[0])),
         muted=muted,
         data_dir=str(service().settings.data_dir),
+        state=_state(),
     )
 
 
@@ -67,8 +95,20 @@ def write():
         raise InvalidRequest("Send the settings as a JSON object.")
     changes = dict(body)
     rules = changes.pop("muted_rules", None)
+    key = changes.pop("api_key", None)
+    forget = changes.pop("clear_api_key", False) is True
     wanted = user_settings.parse_rules(rules) if rules is not None else None
-    user_settings.update(service().settings.data_dir, changes, _frameworks().keys())
+    data_dir = service().settings.data_dir
+    chosen = user_settings.parse(changes, _frameworks().keys(), base=user_settings.load(data_dir))
+    keys = _keys()
+    if chosen.ai_provider in KEY_PROVIDERS:
+        if forget:
+            keys.delete(chosen.ai_provider)
+        if isinstance(key, str) and key.strip():
+            keys.set(chosen.ai_provider, key)
+        if chosen.ai_provider == "anthropic" and keys.get("anthropic") is None:
+            raise InvalidSettings("The Claude API needs an API key (from console.anthropic.com).")
+    user_settings.save(data_dir, chosen)
     if wanted is not None:
         current = set(_muted())
         for rule in sorted(current - set(wanted)):

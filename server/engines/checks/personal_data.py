@@ -57,12 +57,21 @@ def personal_data(ctx: CheckContext, section: Section) -> Iterator[Hit]:
     kinds = set(ctx.param("kinds"))
     min_digits = ctx.param("min_account_digits")
     for paragraph in section.paragraphs:
-        pattern = _VALUE if "@" in paragraph.text else _NUMBER_VALUE
-        for m in pattern.finditer(paragraph.text):
-            kind = _kind(m, min_digits)
+        for kind, start, end in personal_values(paragraph.text, min_digits):
             if kind in kinds:
-                span = Span.of(paragraph, m.start(), m.end())
-                yield Hit(section, span, {"kind": _KINDS[kind]})
+                yield Hit(section, Span.of(paragraph, start, end), {"kind": _KINDS[kind]})
+
+
+def personal_values(text: str, min_account_digits: int = 9) -> Iterator[tuple[str, int, int]]:
+    """(kind, start, end) of every e-mail address, phone or account-like number in `text`.
+
+    Also what the AI engine masks before a document leaves the machine (server/engines/masking.py).
+    """
+    pattern = _VALUE if "@" in text else _NUMBER_VALUE
+    for m in pattern.finditer(text):
+        kind = _kind(m, min_account_digits)
+        if kind is not None:
+            yield kind, m.start(), m.end()
 
 
 def _kind(m: re.Match[str], min_digits: int) -> str | None:

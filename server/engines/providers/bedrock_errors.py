@@ -9,24 +9,9 @@ from __future__ import annotations
 
 import logging
 
+from server.engines.providers.base import ModelFailed, RequestFailed, StopCalling
+
 log = logging.getLogger(__name__)
-
-
-class ModelFailed(Exception):
-    """This model cannot answer now; the next one in the list may."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
-
-
-class StopCalling(ModelFailed):
-    """No model can answer (no credentials, no boto3): stop calling."""
-
-
-class RequestFailed(ModelFailed):
-    """This request cannot be answered by any model (e.g. too long): skip it."""
-
 
 _CREDENTIAL_ERRORS = (
     "NoCredentialsError",

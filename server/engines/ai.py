@@ -1,0 +1,436 @@
+"""The AI engine: one section loop over any provider, with the same validation whatever the wire.
+
+Failures degrade in a fixed order and are always visible: each provider's SDK absorbs throttling
+and transient errors; a model that still fails (throttled, 5xx, no answer in time, not enabled)
+hands the remaining sections to the next model in `AISettings.models`; when none works the review
+reports `ok=False` with a notice and no AI findings, and the caller shows the offline result. An
+answer that does not fit the schema is sent back once with the problems; from the second answer
+the findings that fit are kept and the rest dropped with a notice. A finding whose quote is not in
+the section is dropped too. Nothing here raises out of `review()`, and nothing is made up.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from typing import Any
+
+from server.engines import prompts
+from server.engines.ai_settings import AISettings
+from server.engines.answers import InvalidAnswer, answer_from_tool
+from server.engines.answers import findings_from_answer as parse_findings
+from server.engines.masking import Masker
+from server.engines.offline import ProgressCallback, order_findings
+from server.engines.providers import build
+from server.engines.providers.base import (
+    ModelFailed,
+    Provider,
+    Reply,
+    RequestFailed,
+    StopCalling,
+    Tool,
+    Turn,
+)
+from server.errors import AIPrismError
+from server.frameworks.model import Framework
+from server.model import Document, Finding, Section
+from server.review import ReviewState
+
+log = logging.getLogger(__name__)
+
+CHAT_HISTORY_TURNS = 3
+
+
+class AIUnavailable(AIPrismError):
+    """No configured model could answer; the caller falls back to the offline engine."""
+
+    code = "ai_unavailable"
+    http_status = 503
+
+
+@dataclass(frozen=True)
+class AIReview:
+    findings: tuple[Finding, ...]
+    notices: tuple[str, ...]
+    # input_tokens, output_tokens, estimated_cost_usd (None: a model without a price), calls,
+    # models (those that answered, in fallback order), model (the first of them), provider,
+    # provider_label, left_machine and masked (personal values masked before sending)
+    usage: dict[str, Any]
+    ok: bool  # False: no model worked, findings are empty, show the offline result
+
+    @property
+    def engines(self) -> tuple[str, ...]:
+        return tuple(self.usage["models"])
+
+
+class _Chain:
+    """The fallback list shared by the section workers: which model to use now, and why not others."""
+
+    def __init__(self, models: tuple[str, ...]):
+        self._models = list(models)
+        self._at = 0
+        self._lock = threading.Lock()
+        self.failures: list[tuple[str, str]] = []
+        self.stopped: str | None = None
+
+    def current(self) -> str | None:
+        with self._lock:
+            if self.stopped is None and self._at < len(self._models):
+                return self._models[self._at]
+            return None
+
+    def fail(self, model: str, reason: str) -> None:
+        with self._lock:
+            if self._at < len(self._models) and self._models[self._at] == model:
+                log.warning("AI model %s failed: %s", model, reason)
+                self.failures.append((model, reason))
+                self._at += 1
+
+    def stop(self, reason: str) -> None:
+        with self._lock:
+            self.stopped = self.stopped or reason
+
+    def reason(self) -> str:
+        if self.stopped:
+            return self.stopped
+        reasons = list(dict.fromkeys(reason for _, reason in self.failures))
+        if len(reasons) == 1:
+            return reasons[0]
+        return (
+            "; ".join(f"{model}: {reason}" for model, reason in self.failures)
+            or "no AI model is configured"
+        )
+
+
+class _Meter:
+    """Tokens and calls, summed across threads; cost is estimated from the settings' prices."""
+
+    def __init__(self, settings: AISettings):
+        self._settings = settings
+        self._lock = threading.Lock()
+        self._tokens: dict[str, list[int]] = {}
+        self.calls = 0
+
+    def add(self, model: str, reply: Reply) -> None:
+        with self._lock:
+            self.calls += 1
+            tokens = self._tokens.setdefault(model, [0, 0])
+            tokens[0] += reply.input_tokens
+            tokens[1] += reply.output_tokens
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            answered = [m for m in self._settings.models if m in self._tokens]
+            cost: float | None = 0.0
+            for model, (tokens_in, tokens_out) in self._tokens.items():
+                price = self._settings.price(model)
+                if price is None:
+                    cost = None
+                elif cost is not None:
+                    cost += tokens_in / 1000 * price[0] + tokens_out / 1000 * price[1]
+            return {
+                "input_tokens": sum(t[0] for t in self._tokens.values()),
+                "output_tokens": sum(t[1] for t in self._tokens.values()),
+                "estimated_cost_usd": round(cost, 6) if cost is not None else None,
+                "model": answered[0] if answered else None,
+                "models": answered,
+                "calls": self.calls,
+            }
+
+
+@dataclass
+class _Outcome:
+    findings: tuple[Finding, ...] = ()
+    notice: str | None = None
+    invented: int = 0
+    invalid: int = 0
+
+
+@dataclass
+class _Request:
+    """What every section of one review shares."""
+
+    framework: Framework
+    system: str
+    tool: Tool
+    chain: _Chain
+    meter: _Meter
+    masker: Masker | None = None
+    notices: list[str] = field(default_factory=list)
+
+
+class AIEngine:
+    def __init__(self, settings: AISettings, provider: Provider | None = None):
+        self.settings = settings
+        self.provider = provider or build(settings)
+
+    @property
+    def name(self) -> str:
+        return self.provider.name
+
+    @staticmethod
+    def sections_to_review(document: Document) -> list[Section]:
+        return [s for s in document.sections if not s.excluded and s.text.strip()]
+
+    def privacy(self) -> dict[str, Any]:
+        where = self.provider.privacy
+        return {
+            "provider": self.provider.name,
+            "provider_label": where.label,
+            "left_machine": where.leaves_machine,
+        }
+
+    # --- review ---------------------------------------------------------------------------------
+
+    def review(
+        self,
+        document: Document,
+        framework: Framework,
+        on_progress: ProgressCallback | None = None,
+        guidance: str = "",
+    ) -> AIReview:
+        sections = self.sections_to_review(document)
+        masker = Masker() if self.settings.mask_personal_data else None
+        sent = masker.document(document) if masker else document
+        request = _Request(
+            framework=framework,
+            system=prompts.review_system_prompt(framework, sent, guidance),
+            tool=prompts.findings_tool(framework),
+            chain=_Chain(self.settings.models),
+            meter=_Meter(self.settings),
+            masker=masker,
+        )
+        outcomes: list[_Outcome] = [_Outcome() for _ in sections]
+        if sections:
+            masked = {s.id: s for s in sent.sections}
+            workers = max(1, min(self.settings.sections_at_once, len(sections)))
+            with ThreadPoolExecutor(workers, thread_name_prefix="aiprism-ai") as pool:
+                futures = {
+                    pool.submit(self._section, s, masked[s.id], request): n
+                    for n, s in enumerate(sections)
+                }
+                for done, future in enumerate(as_completed(futures), start=1):
+                    n = futures[future]
+                    outcomes[n] = future.result()
+                    if on_progress:
+                        on_progress(done, len(sections), f"AI: {sections[n].title}")
+        usage = {
+            **request.meter.snapshot(),
+            **self.privacy(),
+            "masked": masker.count if masker else 0,
+        }
+        chain = request.chain
+        if chain.current() is None:
+            reason = self.provider.redact(chain.reason())
+            notice = f"AI review unavailable ({reason}); showing offline findings only."
+            return AIReview((), (notice,), usage, ok=False)
+        notices = [
+            self.provider.redact(
+                f"AI model {model} failed ({reason}); its remaining sections went to the next model."
+            )
+            for model, reason in chain.failures
+        ]
+        notices += [self.provider.redact(o.notice) for o in outcomes if o.notice]
+        notices += _dropped_notices(outcomes)
+        findings = [f for o in outcomes for f in o.findings]
+        return AIReview(tuple(order_findings(findings)), tuple(notices), usage, ok=True)
+
+    def _section(self, section: Section, sent: Section, request: _Request) -> _Outcome:
+        """Review one section on the current model, moving down the chain; never raises."""
+        question = [Turn("user", prompts.section_message(sent, request.framework))]
+        chain = request.chain
+        while (model := chain.current()) is not None:
+            try:
+                answer = self._ask(
+                    model,
+                    request,
+                    question,
+                    request.tool,
+                    lambda data, lenient, m=model: parse_findings(
+                        data, section, request.framework, m, lenient
+                    ),
+                )
+                return _Outcome(
+                    answer.findings, invented=answer.invented_quotes, invalid=answer.invalid
+                )
+            except InvalidAnswer as exc:
+                log.warning("AI answer for %r unusable twice: %s", section.title, exc)
+                return _Outcome(
+                    notice=f"AI review skipped section '{section.title}': the model's answer "
+                    f"could not be used twice ({exc.problems[0]})."
+                )
+            except RequestFailed as exc:
+                return _Outcome(
+                    notice=f"AI review skipped section '{section.title}': {exc.reason}."
+                )
+            except StopCalling as exc:
+                chain.stop(exc.reason)
+            except ModelFailed as exc:
+                chain.fail(model, exc.reason)
+            except Exception as exc:  # a bug here must not lose the offline review
+                log.exception("AI review of section %r failed", section.title)
+                return _Outcome(
+                    notice=f"AI review skipped section '{section.title}': unexpected error "
+                    f"({type(exc).__name__})."
+                )
+        return _Outcome()
+
+    def _ask(
+        self,
+        model: str,
+        request: _Request,
+        turns: list[Turn],
+        tool: Tool,
+        parse: Callable[[Any, bool], Any],
+    ) -> Any:
+        """Call the model and parse its answer; an unusable answer is sent back once."""
+        reply = self._call(model, request, turns, tool)
+        try:
+            return parse(self._data(reply, tool, request), False)
+        except InvalidAnswer as exc:
+            retry = [*turns, *_feedback(reply, exc.problems, tool)]
+            reply = self._call(model, request, retry, tool)
+            return parse(self._data(reply, tool, request), True)
+
+    def _call(self, model: str, request: _Request, turns: list[Turn], tool: Tool) -> Reply:
+        reply = self.provider.ask(model, request.system, turns, tool)
+        request.meter.add(model, reply)
+        return reply
+
+    @staticmethod
+    def _data(reply: Reply, tool: Tool, request: _Request) -> Any:
+        if reply.truncated:
+            raise InvalidAnswer(["the answer was cut off at the token limit: make it shorter"])
+        if reply.data is None:
+            raise InvalidAnswer([f"the answer must be the JSON input of the {tool.name} tool"])
+        return request.masker.unmask(reply.data) if request.masker else reply.data
+
+    # --- chat -----------------------------------------------------------------------------------
+
+    def chat(self, question: str, state: ReviewState, framework: Framework) -> dict[str, Any]:
+        """Answer from the document and its findings, citing sections; raises AIUnavailable."""
+        document = state.document
+        if document is None:
+            raise AIUnavailable(
+                "The document has not been analysed yet, so there is nothing to ask."
+            )
+        masker = Masker() if self.settings.mask_personal_data else None
+        hide = masker.mask if masker else (lambda text: text)
+        sent = masker.document(document) if masker else document
+        system = prompts.chat_system_prompt(
+            framework,
+            prompts.document_context(sent, self.settings.chat_context_chars),
+            hide(prompts.findings_context(state)),
+        )
+        turns: list[Turn] = []
+        for turn in state.chat[-CHAT_HISTORY_TURNS:]:
+            if turn.get("message") and turn.get("answer"):
+                turns += [
+                    Turn("user", hide(turn["message"])),
+                    Turn("assistant", hide(turn["answer"])),
+                ]
+        turns.append(Turn("user", hide(question)))
+        known = {s.id for s in document.sections}
+        request = _Request(
+            framework,
+            system,
+            prompts.answer_tool(),
+            _Chain(self.settings.models),
+            _Meter(self.settings),
+            masker,
+        )
+        chain = request.chain
+        while (model := chain.current()) is not None:
+            try:
+                answer, cited = self._ask(
+                    model,
+                    request,
+                    turns,
+                    request.tool,
+                    lambda data, _lenient: answer_from_tool(data, known),
+                )
+            except InvalidAnswer:
+                raise AIUnavailable("The AI model did not give a usable answer.") from None
+            except StopCalling as exc:
+                chain.stop(exc.reason)
+            except RequestFailed as exc:
+                reason = self.provider.redact(exc.reason)
+                raise AIUnavailable(f"The AI chat could not answer ({reason}).") from None
+            except ModelFailed as exc:
+                chain.fail(model, exc.reason)
+            else:
+                citations = [
+                    {"section_id": sid, "section": section.title, "paragraph": None}
+                    for sid in cited
+                    if (section := document.section(sid)) is not None
+                ]
+                return {
+                    "answer": answer,
+                    "citations": citations,
+                    "engine": model,
+                    "usage": {**request.meter.snapshot(), **self.privacy()},
+                }
+        reason = self.provider.redact(chain.reason())
+        raise AIUnavailable(f"The AI chat is unavailable ({reason}).")
+
+    # --- settings page --------------------------------------------------------------------------
+
+    def test_connection(self) -> dict[str, Any]:
+        """One tiny call to the first model: what a reviewer sees after "Test connection"."""
+        import time
+
+        model = self.settings.models[0] if self.settings.models else None
+        if model is None:
+            return {"ok": False, "error": "No model is chosen."}
+        tool = prompts.answer_tool()
+        started = time.perf_counter()
+        try:
+            reply = self.provider.ask(
+                model,
+                "You check that a connection works. Answer in one short sentence.",
+                [Turn("user", "Say hello.")],
+                tool,
+            )
+        except ModelFailed as exc:
+            return {"ok": False, "model": model, "error": self.provider.redact(exc.reason)}
+        return {
+            "ok": True,
+            "model": model,
+            "seconds": round(time.perf_counter() - started, 2),
+            "input_tokens": reply.input_tokens,
+            "output_tokens": reply.output_tokens,
+            **self.privacy(),
+        }
+
+
+def _feedback(reply: Reply, problems: list[str], tool: Tool) -> list[Turn]:
+    """The turns that send an unusable answer back: what the model said, then what was wrong."""
+    said = json.dumps(reply.data, ensure_ascii=False) if reply.data is not None else reply.text
+    text = (
+        f"That answer cannot be used: {'; '.join(problems[:20])}. "
+        f"Give the {tool.name} input again, fixed."
+    )
+    if not said.strip():
+        return []  # nothing to reply to: the retry repeats the question
+    return [Turn("assistant", said[:8000]), Turn("user", text)]
+
+
+def _dropped_notices(outcomes: list[_Outcome]) -> list[str]:
+    notices = []
+    invented = sum(o.invented for o in outcomes)
+    invalid = sum(o.invalid for o in outcomes)
+    if invented:
+        notices.append(
+            f"AI review dropped {invented} finding{'s' * (invented != 1)} quoting text that is "
+            "not in the document."
+        )
+    if invalid:
+        notices.append(
+            f"AI review dropped {invalid} finding{'s' * (invalid != 1)} that did not fit the "
+            "findings schema after one correction."
+        )
+    return notices

@@ -1,0 +1,61 @@
+"""What a failed call through the anthropic or openai SDK means for the fallback chain.
+
+Both SDKs share one error family (APIStatusError with the HTTP status, APITimeoutError,
+APIConnectionError) and have already retried 408/409/429/5xx with backoff that honours Retry-After,
+so an error here is final for the model that raised it. Reasons are short and written for the
+reviewer's notice; the server's own message is kept (it says what is wrong with a local setup),
+cut short and with the key removed.
+"""
+
+from __future__ import annotations
+
+import logging
+from types import ModuleType
+
+from server.engines.providers.base import ModelFailed, RequestFailed, StopCalling
+
+log = logging.getLogger(__name__)
+_MODEL_WORDS = ("model", "not found", "does not exist", "not available")
+
+
+def classify(exc: Exception, sdk: ModuleType, service: str, timeout: float, redact) -> ModelFailed:
+    """An SDK error as a short reason and how far it reaches: model, request or every call.
+
+    Anything that is not an SDK error is a bug, not an outage, and is raised again as it is.
+    """
+    if isinstance(exc, sdk.APITimeoutError):
+        return ModelFailed(f"no answer within {timeout:g} s")
+    if isinstance(exc, sdk.APIConnectionError):
+        return ModelFailed(f"{service} could not be reached")
+    if not isinstance(exc, sdk.APIStatusError):
+        raise exc
+    status = exc.status_code
+    message = redact(server_message(exc))[:200]
+    log.info("%s answered HTTP %s: %s", service, status, message)
+    if status == 401:
+        return StopCalling(
+            f"{service} refused the API key (HTTP 401: {message}); check it in settings"
+        )
+    if status == 403:
+        return StopCalling(f"{service} refused access (HTTP 403): {message}")
+    if status == 404:
+        return ModelFailed(f"model not found on {service}: {message}")
+    if status == 429:
+        return ModelFailed(f"rate limited by {service}")
+    if status >= 500:
+        return ModelFailed(f"{service} error (HTTP {status}): {message}")
+    if status in (400, 413, 422) and any(w in message.lower() for w in _MODEL_WORDS[1:]):
+        return ModelFailed(f"{service} cannot use this model: {message}")
+    return RequestFailed(f"{service} refused the request (HTTP {status}): {message}")
+
+
+def server_message(exc: Exception) -> str:
+    """The error text the server sent ({"error": {"message": ...}}), else the SDK's own."""
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict) and isinstance(inner.get("message"), str):
+            return inner["message"]
+        if isinstance(inner, str):
+            return inner
+    return str(getattr(exc, "message", "") or exc)
