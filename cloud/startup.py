@@ -12,6 +12,7 @@ import sys
 from collections.abc import Mapping
 
 from server import __version__
+from server.engines.ai_settings import describe_ai
 from server.hosted import HostedSettingsError, hosted_settings, storage_kind
 from server.settings import Settings
 
@@ -49,7 +50,7 @@ def startup_line(settings: Settings, port: str, workers: int, threads: int) -> s
         storage = f"storage {settings.store_url} in {settings.store_region}"
     ai = "AI off"
     if settings.ai is not None:
-        ai = f"AI Bedrock {' > '.join(settings.ai.models)} in {settings.ai.region}"
+        ai = f"AI {describe_ai(settings.ai)}"
     sign_in = "access token" if settings.token else "NO SIGN-IN (AIPRISM_AUTH=none)"
     return (
         f"AI-Prism {__version__} on port {port}: {workers} workers x {threads} threads; "

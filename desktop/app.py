@@ -45,12 +45,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             window = False
     from desktop.instance import SingleInstance
     from server.documents.limits import Limits
-    from server.errors import InvalidSetting
+    from server.engines.ai_settings import ai_limits
+    from server.errors import AIPrismError
 
     try:
         args.limits = Limits.from_env(os.environ)
-    except InvalidSetting as exc:
-        print(f"AI-Prism cannot start: {exc.message}", file=sys.stderr)
+        args.ai_limits = ai_limits(os.environ)
+    except AIPrismError as exc:
+        print(f"AI-Prism cannot start: {' '.join(exc.message.split())}", file=sys.stderr)
         return 2
     data = resolve_data_dir(args.data_dir)
     instance = SingleInstance(data)
@@ -147,7 +149,8 @@ def _run_serve(args, data, instance, browser: bool) -> int:
 
 
 def _settings(args, data, desktop: bool):
-    """The workbench's settings: this data folder, and the AIPRISM_MAX_* limits read in main."""
+    """The workbench's settings: this data folder, and the AIPRISM_MAX_* and AIPRISM_AI_* limits
+    read in main."""
     from server.settings import Settings
 
-    return Settings(data_dir=data, desktop=desktop, limits=args.limits)
+    return Settings(data_dir=data, desktop=desktop, limits=args.limits, ai_limits=args.ai_limits)

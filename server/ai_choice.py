@@ -9,8 +9,10 @@ because each holds SDK clients whose retry state and connection pools must outli
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from server import user_settings
 from server.engines.ai import AIEngine
@@ -31,7 +33,8 @@ class AIChoice:
         if ai is None and self.settings.hosted:
             return None
         if ai is None:
-            ai = desktop_ai(user_settings.load(self.settings.data_dir), self.settings.data_dir)
+            chosen = user_settings.load(self.settings.data_dir)
+            ai = desktop_ai(chosen, self.settings.data_dir, self.settings.ai_limits)
             if ai is None:
                 return None
         return self.engine_for(ai)
@@ -43,8 +46,11 @@ class AIChoice:
             return self._engines[ai.key()]
 
 
-def desktop_ai(chosen: user_settings.UserSettings, data_dir: Path) -> AISettings | None:
-    """The reviewer's Settings-page choice as AISettings; None when AI is off."""
+def desktop_ai(
+    chosen: user_settings.UserSettings, data_dir: Path, limits: Mapping[str, Any] | None = None
+) -> AISettings | None:
+    """The reviewer's Settings-page choice as AISettings, with `limits` (AIPRISM_AI_MAX_TOKENS
+    and the like) laid over it; None when AI is off."""
     if chosen.ai_provider == "off":
         return None
     models = (chosen.ai_model,) if chosen.ai_model else ()
@@ -55,12 +61,14 @@ def desktop_ai(chosen: user_settings.UserSettings, data_dir: Path) -> AISettings
             profile=chosen.aws_profile or None,
             region=chosen.aws_region or None,
             mask_personal_data=chosen.mask_personal_data,
+            **(limits or {}),
         )
     ai = AISettings(
         provider=chosen.ai_provider,
         models=models,
         base_url=(chosen.ai_base_url or None) if chosen.ai_provider == "openai" else None,
         api_key=KeyStore(data_dir).get(chosen.ai_provider),
+        **(limits or {}),
     )
     # Masking is for documents that leave the machine; a local model sees the real text.
     return replace(ai, mask_personal_data=chosen.mask_personal_data and not ai.local)

@@ -16,7 +16,7 @@ from server import user_settings
 from server.ai_choice import desktop_ai
 from server.engines import guidance as team_guidance
 from server.engines.ai import AIEngine
-from server.engines.ai_settings import AISettings
+from server.engines.ai_settings import AISettings, ai_limits
 from server.engines.merge import merge
 from server.errors import AIPrismError
 from server.frameworks.model import Framework
@@ -34,7 +34,8 @@ def engine(data_folder: str | None) -> AIEngine:
     """The configured engine; raises AIPrismError (exit 2) saying how to configure one."""
     ai = AISettings.from_env(os.environ)
     if ai is None:
-        ai = desktop_ai(user_settings.load(data_dir(data_folder)), data_dir(data_folder))
+        folder = data_dir(data_folder)
+        ai = desktop_ai(user_settings.load(folder), folder, ai_limits(os.environ))
     if ai is None:
         raise AIPrismError(HOW_TO)
     problems = ai.problems(env_names=True)

@@ -18,7 +18,7 @@ import webbrowser
 from ipaddress import ip_address
 
 from server.documents.limits import Limits
-from server.engines.ai_settings import AISettings
+from server.engines.ai_settings import AISettings, ai_limits
 from server.hosted import aws_region
 from server.paths import data_dir
 from server.settings import Settings
@@ -77,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings(
         data_dir=data_dir(args.data_dir),
         ai=AISettings.from_env(os.environ),  # None: the Settings page's choice
+        ai_limits=ai_limits(os.environ),
         allowed_hosts=hosts,
         store_url=args.store,
         store_region=aws_region(os.environ),

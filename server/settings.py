@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from server.documents.limits import MB, Limits
 from server.engines.ai_settings import AISettings
@@ -26,6 +28,8 @@ class Settings:
     # The AI engine from the environment (hosted, `aiprism serve` with AIPRISM_AI_PROVIDER set).
     # None: hosted, AI is off; elsewhere the reviewer's choice on the settings page applies.
     ai: AISettings | None = None
+    # AIPRISM_AI_* limits (tokens, timeouts, concurrency) laid over the Settings page's choice
+    ai_limits: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def max_upload_mb(self) -> int:

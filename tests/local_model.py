@@ -47,7 +47,7 @@ from pathlib import Path
 MODEL_ALIAS = "smollm2"
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 # Variables passed on to the server; everything else in our environment is left out (see above).
-_PASSED_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "SYSTEMROOT", "TZ")
+_PASSED_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "SYSTEMROOT", "TZ", "OMP_WAIT_POLICY")
 
 
 def gguf_path() -> Path:

@@ -16,7 +16,7 @@ from server.engines.ai import AIUnavailable
 from server.frameworks import resolve
 from server.model import Finding, finding_id
 from server.review import ReviewState
-from tests.ai_wires import A, B, WIRES, aws_test_env, wire
+from tests.ai_wires import WIRES, A, B, aws_test_env, wire
 from tests.builders import document
 
 pytestmark = pytest.mark.cloud

@@ -9,13 +9,12 @@ import json
 import pytest
 
 from server.engines.ai_settings import DEFAULT_MODELS as MODELS
-
-DEFAULT_MODELS = MODELS["bedrock"]
 from server.samples import messy_investigation_docx
 from tests.fake_bedrock import INPUT_TOKENS, FakeBedrock
 from tests.server_process import running_server
 
 pytestmark = pytest.mark.cloud
+DEFAULT_MODELS = MODELS["bedrock"]
 
 
 @pytest.fixture

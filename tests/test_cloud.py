@@ -25,8 +25,6 @@ import yaml
 from server import __version__
 from server.ai_choice import AIChoice
 from server.engines.ai_settings import DEFAULT_MODELS as MODELS
-
-DEFAULT_MODELS = MODELS["bedrock"]
 from server.hosted import HostedSettingsError, hosted_settings, storage_kind
 from server.review import fold
 from server.samples import messy_investigation_docx
@@ -37,6 +35,7 @@ from tests.moto_server import moto_endpoint  # noqa: F401 - the module-scoped fi
 from tests.server_process import wait_finished
 
 pytestmark = pytest.mark.cloud
+DEFAULT_MODELS = MODELS["bedrock"]
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).parent / "gunicorn"
@@ -488,7 +487,7 @@ def test_a_hosted_review_goes_through_bedrock(ai_service, bedrock):
     assert review["status"] == "done"
     assert review["engines"] == ["offline", MODEL_A]
     assert any(f["engine"] == MODEL_A for f in review["findings"])
-    assert f"AI Bedrock {MODEL_A} > {MODEL_B}" in ai_service.log()
+    assert f"AI Amazon Bedrock {MODEL_A} > {MODEL_B}" in ai_service.log()
 
 
 def test_when_bedrock_fails_the_review_falls_back_to_offline_with_a_notice(ai_service, bedrock):

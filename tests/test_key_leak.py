@@ -76,7 +76,9 @@ def test_a_key_typed_into_settings_never_leaves_the_keychain_or_key_file(fake, t
         assert tested.json()["ok"] is True, tested.text
         keep("test connection", tested)
         fake.script(MODEL, echo_key(401, "authentication_error"))
-        refused = api.post(server.url("/api/v1/settings/ai/test"), json={"ai_provider": "anthropic"})
+        refused = api.post(
+            server.url("/api/v1/settings/ai/test"), json={"ai_provider": "anthropic"}
+        )
         assert refused.json()["ok"] is False and "[redacted]" in refused.text
         keep("test connection refused", refused)
         fake.script(MODEL, echo_key(400, "invalid_request_error"))

@@ -155,6 +155,8 @@ def test_pages_load_desktop_js_only_in_the_desktop_window(tmp_path):
 
 
 def test_settings_written_by_a_version_that_knew_only_bedrock_keep_ai_on(tmp_path):
-    (tmp_path / "settings.json").write_text(json.dumps({"ai_enabled": True, "aws_region": "eu-west-1"}))
+    (tmp_path / "settings.json").write_text(
+        json.dumps({"ai_enabled": True, "aws_region": "eu-west-1"})
+    )
     loaded = user_settings.load(tmp_path)
     assert loaded.ai_provider == "bedrock" and loaded.aws_region == "eu-west-1"

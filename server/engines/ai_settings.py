@@ -165,19 +165,7 @@ class AISettings:
             if env.get(name, "").strip():
                 values[key] = env[name].strip()
         values["api_key"] = _api_key(env, provider)
-        for name, key, kind in (
-            ("AIPRISM_AI_CONCURRENCY", "concurrency", int),
-            ("AIPRISM_AI_MAX_ATTEMPTS", "max_attempts", int),
-            ("AIPRISM_AI_MAX_TOKENS", "max_output_tokens", int),
-            ("AIPRISM_AI_READ_TIMEOUT", "read_timeout", float),
-            ("AIPRISM_AI_GUIDANCE_CHARS", "guidance_chars", int),
-        ):
-            raw = env.get(name, "").strip()
-            if raw:
-                try:
-                    values[key] = kind(raw)
-                except ValueError:
-                    problems.append(f"{name} must be a number, not {raw!r}.")
+        values.update(limits_from_env(env, problems))
         structured = env.get("AIPRISM_AI_STRUCTURED", "").strip().lower()
         if structured:
             values["structured"] = structured
@@ -232,6 +220,34 @@ class AISettings:
 
     def with_region(self, region: str) -> AISettings:
         return self if self.region or self.provider != "bedrock" else replace(self, region=region)
+
+
+def limits_from_env(env: Mapping[str, str], problems: list[str]) -> dict[str, Any]:
+    """The AIPRISM_AI_* limits that apply whoever chose the provider (the desktop page too)."""
+    values: dict[str, Any] = {}
+    for name, key, kind in (
+        ("AIPRISM_AI_CONCURRENCY", "concurrency", int),
+        ("AIPRISM_AI_MAX_ATTEMPTS", "max_attempts", int),
+        ("AIPRISM_AI_MAX_TOKENS", "max_output_tokens", int),
+        ("AIPRISM_AI_READ_TIMEOUT", "read_timeout", float),
+        ("AIPRISM_AI_GUIDANCE_CHARS", "guidance_chars", int),
+    ):
+        raw = env.get(name, "").strip()
+        if raw:
+            try:
+                values[key] = kind(raw)
+            except ValueError:
+                problems.append(f"{name} must be a number, not {raw!r}.")
+    return values
+
+
+def ai_limits(env: Mapping[str, str]) -> dict[str, Any]:
+    """`limits_from_env`, raising AIConfigError with every problem."""
+    problems: list[str] = []
+    values = limits_from_env(env, problems)
+    if problems:
+        raise AIConfigError(problems)
+    return values
 
 
 def is_loopback_url(url: str) -> bool:
@@ -301,3 +317,13 @@ def _names(env_names: bool) -> dict[str, str]:
         "structured": "The structured output mode",
         "limits": "The AI limits",
     }
+
+
+def describe_ai(ai: AISettings) -> str:
+    """One line for a start-up log: provider, models in fallback order, and where (never the key)."""
+    where = {
+        "bedrock": f"in {ai.region or DEFAULT_REGION}",
+        "anthropic": f"at {ai.base_url or 'api.anthropic.com'}",
+        "openai": f"at {ai.base_url}",
+    }.get(ai.provider, "")
+    return f"{PROVIDER_NAMES.get(ai.provider, ai.provider)} {' > '.join(ai.models)} {where}".strip()

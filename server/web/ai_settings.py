@@ -46,7 +46,7 @@ def _form_ai(require_model: bool = True) -> AISettings:
         changes["ai_model"] = changes["ai_model"] or "any"  # listing models needs none chosen
     data_dir = service().settings.data_dir
     chosen = user_settings.parse(changes, base=user_settings.load(data_dir))
-    ai = desktop_ai(chosen, data_dir)
+    ai = desktop_ai(chosen, data_dir, service().settings.ai_limits)
     if ai is None:
         raise InvalidSettings("Choose an AI provider first.")
     key = body.get("api_key")

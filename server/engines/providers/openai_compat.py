@@ -33,8 +33,10 @@ from server.engines.providers.base import (
 log = logging.getLogger(__name__)
 MODES = ("json_schema", "json_object", "tool", "text")
 NO_KEY = "not-needed"  # local servers ignore the key, but the SDK refuses to start without one
-# Statuses with which servers refuse a request shape they do not support (llama.cpp: 500).
+# How servers refuse a request shape they do not support (llama.cpp: a 500 naming response_format),
+# as opposed to refusing this request (too long for the context) or failing.
 _UNSUPPORTED = (400, 422, 500, 501)
+_SHAPE_WORDS = ("response_format", "json_schema", "schema", "tool", "function")
 
 
 class OpenAICompatibleProvider:
@@ -136,7 +138,7 @@ class OpenAICompatibleProvider:
                 **_request(mode, tool),
             )
         except openai.APIStatusError as exc:
-            if probing and exc.status_code in _UNSUPPORTED and mode != MODES[-1]:
+            if probing and mode != MODES[-1] and _refuses_shape(exc):
                 raise _Refused(f"HTTP {exc.status_code}") from exc
             raise self._failed(exc) from exc
         except openai.OpenAIError as exc:
@@ -166,6 +168,11 @@ class OpenAICompatibleProvider:
 
 class _Refused(Exception):
     """The server does not take this way of asking for JSON."""
+
+
+def _refuses_shape(exc: Any) -> bool:
+    message = sdk_errors.server_message(exc).lower()
+    return exc.status_code in _UNSUPPORTED and any(word in message for word in _SHAPE_WORDS)
 
 
 def _request(mode: str, tool: Tool) -> dict[str, Any]:
