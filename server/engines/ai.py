@@ -198,7 +198,9 @@ class AIEngine:
         sent = masker.document(document) if masker else document
         request = _Request(
             framework=framework,
-            system=prompts.review_system_prompt(framework, sent, guidance),
+            system=prompts.review_system_prompt(
+                framework, sent, guidance, compact=self.settings.local
+            ),
             tool=prompts.findings_tool(framework),
             chain=_Chain(self.settings.models),
             meter=_Meter(self.settings),

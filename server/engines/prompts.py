@@ -21,9 +21,17 @@ MAX_QUOTE_CHARS = 300
 
 
 def review_system_prompt(
-    framework: Framework, document: Document | None = None, guidance: str = ""
+    framework: Framework,
+    document: Document | None = None,
+    guidance: str = "",
+    compact: bool = False,
 ) -> str:
-    """The same for every section of a document, so only the user turn changes per call."""
+    """The same for every section of a document, so only the user turn changes per call.
+
+    `compact` leaves out each checkpoint's review instructions (about half the prompt): local
+    models run with small contexts (Ollama's default is 4,096 tokens) and read a prompt at some
+    100 tokens a second on a laptop, so they get what good looks like and no more.
+    """
     outline = ""
     if document is not None:
         titles = "\n".join(
@@ -33,8 +41,8 @@ def review_system_prompt(
     checkpoints = "\n\n".join(
         f'<checkpoint id="{c.id}" name="{c.name}">\n'
         f"What good looks like: {c.good}\n"
-        f"How to review it: {c.guidance}\n"
-        "</checkpoint>"
+        + ("" if compact else f"How to review it: {c.guidance}\n")
+        + "</checkpoint>"
         for c in framework.checkpoints
     )
     if guidance.strip():

@@ -156,7 +156,7 @@ export class FindingsView {
       {
         class: `finding finding-${f.type} decision-${decision}`,
         attrs: { id: `finding-${f.id}`, tabindex: "-1", "aria-labelledby": titleId },
-        dataset: { id: f.id },
+        dataset: { id: f.id, engine: f.engine || "" },
       },
       h(
         "div",
@@ -165,6 +165,9 @@ export class FindingsView {
         h("span", { class: `badge badge-risk risk-${f.risk}`, text: `${pretty(f.risk)} risk` }),
         h("span", { class: "confidence", text: `${Math.round(Number(f.confidence) * 100)}% confidence` }),
         f.custom ? h("span", { class: "badge badge-custom", text: "Yours" }) : null,
+        !f.custom && f.engine && f.engine !== "offline"
+          ? h("span", { class: "badge badge-ai", text: "AI", attrs: { title: `Found by the AI model ${f.engine}` } })
+          : null,
       ),
       h(
         "h3",
