@@ -46,7 +46,12 @@ bench-load: $(STAMP)
 bench-cloud: $(STAMP)
 	$(BIN)/python -m bench.cloud_load
 
-bench-all: bench bench-load bench-cloud
+# A real local model (llama.cpp's server, SmolLM2-135M) reviewing a short write-up: some 4 minutes.
+.PHONY: bench-ai
+bench-ai: $(STAMP)
+	$(BIN)/python -m bench.ai_local
+
+bench-all: bench bench-load bench-cloud bench-ai
 
 # The frozen desktop app in dist/ai-prism/ (PyInstaller, from its own clean venv under build/).
 build: $(STAMP)

@@ -17,6 +17,28 @@ from docx.shared import Pt
 
 TITLE = "Investigation: Payment Reversal Abuse on Merchant Accounts"
 
+# A short real write-up in Markdown (three sections): what the local-model test and `make bench-ai`
+# review, small enough for a 135M model on two cores.
+SHORT_WRITE_UP_MD = """\
+# Refund duplication on 3 March 2026
+
+## Executive Summary
+
+On 3 March 2026 the refunds service paid 40 refunds twice. Someone noticed the spike on Monday
+and the team paused refunds at 10:00. About $12,400 was paid out twice; $9,100 has been recovered.
+
+## Timeline
+
+On 3 March 2026 at 08:12 the first duplicate refund was issued. At 09:40 the payments team saw the
+spike on the dashboard. At 10:00 refunds were paused. On 4 March the retry setting was reverted.
+
+## Root Cause
+
+The retry setting of the refunds queue was raised from one to three without a review, so a slow
+acknowledgement made the queue deliver the same refund again. It is possible that other queues
+were affected too.
+"""
+
 SUMMARY = (
     "Between 3 March 2026 and 9 March 2026 a group of 14 merchant accounts used refund reversals to "
     "withdraw funds that had already been returned to buyers. We found that the reversal limit "

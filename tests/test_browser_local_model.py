@@ -14,9 +14,9 @@ import pytest
 from playwright import sync_api as playwright_api
 from playwright.sync_api import expect
 
+from server.samples import SHORT_WRITE_UP_MD as WRITE_UP
 from tests.server_process import running_server
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, Watched, screenshot
-from tests.test_local_model_review import WRITE_UP
 
 pytestmark = pytest.mark.browser
 

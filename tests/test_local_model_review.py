@@ -18,29 +18,11 @@ from server.engines.ai_settings import AISettings
 from server.engines.merge import merge
 from server.engines.offline import review as offline_review
 from server.frameworks import resolve
+from server.samples import SHORT_WRITE_UP_MD as WRITE_UP
 
 pytestmark = pytest.mark.cloud
 
 FRAMEWORK = resolve("investigation")
-WRITE_UP = """\
-# Refund duplication on 3 March 2026
-
-## Executive Summary
-
-On 3 March 2026 the refunds service paid 40 refunds twice. Someone noticed the spike on Monday
-and the team paused refunds at 10:00. About $12,400 was paid out twice; $9,100 has been recovered.
-
-## Timeline
-
-On 3 March 2026 at 08:12 the first duplicate refund was issued. At 09:40 the payments team saw the
-spike on the dashboard. At 10:00 refunds were paused. On 4 March the retry setting was reverted.
-
-## Root Cause
-
-The retry setting of the refunds queue was raised from one to three without a review, so a slow
-acknowledgement made the queue deliver the same refund again. It is possible that other queues
-were affected too.
-"""
 
 
 def test_a_short_write_up_is_reviewed_by_a_real_local_model(local_model):
