@@ -26,7 +26,7 @@ def test_an_openai_compatible_server_needs_its_url_and_a_model():
         }
     )
     assert ai.provider == "openai" and ai.models == ("smollm2", "qwen") and ai.local
-    assert ai.api_key is None and ai.sections_at_once == 2
+    assert ai.api_key is None and ai.sections_at_once == 1
 
 
 def test_the_claude_api_key_comes_from_aiprism_or_the_sdks_own_variable():

@@ -515,3 +515,35 @@ def test_layout_holds_at_1000_pixels(watched, server):
     assert all(w >= 150 for w in widths), widths
     assert page.evaluate("document.documentElement.scrollWidth") <= 1000
     screenshot(page, "review-1000px")
+
+
+def test_settings_show_each_providers_fields_and_attach_team_guidelines(watched, server):
+    page = watched.page
+    page.goto(server.url("/settings"))
+    page.get_by_label("Claude API").check()
+    expect(page.locator("#setting-api-key")).to_be_visible()
+    expect(page.locator("#setting-base-url")).to_be_hidden()
+    expect(page.locator("#setting-mask")).to_be_checked()
+    expect(page.locator("#model-hint")).to_contain_text("claude-sonnet-4-5")
+    page.get_by_label("Amazon Bedrock").check()
+    expect(page.locator("#setting-region")).to_be_visible()
+    expect(page.locator("#setting-api-key")).to_be_hidden()
+    page.get_by_label("Off").check()
+    expect(page.locator("#ai-test")).to_be_hidden()
+
+    item = page.locator('.guidelines-item[data-framework="investigation"]')
+    item.locator(".guidelines-file").set_input_files(
+        files=[
+            {
+                "name": "our-rules.md",
+                "mimeType": "text/markdown",
+                "buffer": b"# Our rules\n\nEvery action names an on-call engineer.\n",
+            }
+        ]
+    )
+    expect(item.locator(".guidelines-state")).to_contain_text("our-rules.md (")
+    screenshot(page, "settings", full_page=True)
+    item.locator(".guidelines-remove").click()
+    expect(item.locator(".guidelines-state")).to_have_text("no document attached")
+    stored = server.api.get(server.url("/api/v1/frameworks/investigation/guidelines")).json()
+    assert stored == {"guidelines": None}

@@ -348,6 +348,8 @@ def test_json_round_trips_and_has_a_fixed_shape(state):
         "completed_at",
         "version",
         "parent_id",
+        "engines",
+        "ai_usage",
     ]
     text = json.dumps(data)
     assert json.loads(text) == data

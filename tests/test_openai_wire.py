@@ -88,7 +88,7 @@ def test_a_remote_server_is_said_to_receive_the_document():
 
 def test_local_servers_get_few_slots_and_patient_timeouts():
     ai = AISettings(provider="openai", models=("m",), base_url="http://localhost:11434/v1")
-    assert ai.local and ai.sections_at_once == 2 and ai.timeout == 300
+    assert ai.local and ai.sections_at_once == 1 and ai.timeout == 300
 
 
 def test_the_servers_models_are_listed_and_a_key_is_sent_when_set():

@@ -3,7 +3,7 @@
 One value for every form of the product. Hosted, `aiprism serve` and the CLI read it from
 `AIPRISM_AI_*` variables (`from_env`, every problem listed at once); the desktop builds it from the
 Settings page (server/ai_choice.py). Defaults differ per provider because the wires differ: a local
-model server has a few slots and answers slowly, a cloud API many slots and quickly.
+model server takes one request at a time and answers slowly, a cloud API many and quickly.
 """
 
 from __future__ import annotations
@@ -47,9 +47,10 @@ CLAUDE_PRICES: dict[str, tuple[float, float]] = {
     "claude-opus-4-1": (0.015, 0.075),
     "claude-opus-4": (0.015, 0.075),
 }
-# Sections reviewed at once. A local server (llama.cpp, Ollama, LM Studio) runs one or a few
-# requests at a time on the laptop's own cores; more only queue there and time out.
-LOCAL_CONCURRENCY = 2
+# Sections reviewed at once. A local server (llama.cpp, Ollama, LM Studio) runs on the laptop's own
+# cores, usually one request at a time: more only queue there, and they spoil its cache of the
+# shared prompt prefix (measured with `make bench-ai`: two at once took 16% longer than one).
+LOCAL_CONCURRENCY = 1
 CLOUD_CONCURRENCY = 4
 LOCAL_READ_TIMEOUT = 300.0  # a laptop writes a section's findings at a few tokens per second
 CLOUD_READ_TIMEOUT = 90.0  # a long section's findings can take a minute to write

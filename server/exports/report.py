@@ -150,6 +150,8 @@ def report_json(state: ReviewState) -> dict[str, Any]:
             "completed_at": state.completed_at,
             "version": state.version,
             "parent_id": state.parent_id,
+            "engines": list(state.engines),
+            "ai_usage": state.ai_usage,  # which provider and model saw the document, and tokens
         },
         "document": state.document.to_dict() if state.document else None,
         "findings": [

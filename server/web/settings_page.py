@@ -12,6 +12,7 @@ import re
 from flask import Blueprint, current_app, jsonify, render_template, request
 
 from server import user_settings
+from server.engines.ai_settings import AISettings
 from server.frameworks import available
 from server.secrets import KeyStore
 from server.service import InvalidRequest, ReviewService
@@ -80,7 +81,16 @@ def page():
         muted=muted,
         data_dir=str(service().settings.data_dir),
         state=_state(),
+        guidelines={fw.id: service().guidelines(fw.id) for fw in frameworks},
+        guidance_chars=f"{_guidance_budget():,}",
     )
+
+
+def _guidance_budget() -> int:
+    settings = service().settings
+    if settings.ai is not None:
+        return settings.ai.guidance_chars
+    return settings.ai_limits.get("guidance_chars", AISettings().guidance_chars)
 
 
 @settings_page.get("/api/v1/settings")

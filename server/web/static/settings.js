@@ -194,3 +194,44 @@ if (!hosted) {
   document.getElementById("forget-key").addEventListener("click", () => send({ ...values(), clear_api_key: true }));
   showProvider();
 }
+
+// Team guidelines: one document per framework, read by the server with the review readers.
+for (const item of document.querySelectorAll(".guidelines-item")) {
+  const file = item.querySelector(".guidelines-file");
+  const state = item.querySelector(".guidelines-state");
+  const attach = item.querySelector(".guidelines-attach");
+  const remove = item.querySelector(".guidelines-remove");
+  const url = `/api/v1/frameworks/${encodeURIComponent(item.dataset.framework)}/guidelines`;
+  const showAttached = (attached) => {
+    state.textContent = attached
+      ? `${attached.filename} (${attached.chars.toLocaleString()} characters)` : "no document attached";
+    attach.textContent = attached ? "Replace…" : "Attach…";
+    remove.hidden = !attached;
+  };
+  attach.addEventListener("click", () => file.click());
+  file.addEventListener("change", async () => {
+    if (!file.files.length) return;
+    clearError(errorBox);
+    const body = new FormData();
+    body.append("file", file.files[0]);
+    state.textContent = "Reading…";
+    try {
+      showAttached((await api("POST", url, body)).guidelines);
+      announce("Guidelines attached.");
+    } catch (err) {
+      showError(errorBox, err.message);
+      state.textContent = "";
+    } finally {
+      file.value = "";
+    }
+  });
+  remove.addEventListener("click", async () => {
+    clearError(errorBox);
+    try {
+      showAttached((await api("DELETE", url)).guidelines);
+      announce("Guidelines removed.");
+    } catch (err) {
+      showError(errorBox, err.message);
+    }
+  });
+}
