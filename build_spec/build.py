@@ -25,6 +25,7 @@ BUILD = ROOT / "build"
 VENV = BUILD / "venv"
 DIST = ROOT / "dist"
 SOURCES = ("server", "desktop", "build_spec")
+PROJECT = "ai-prism"
 PYINSTALLER = "pyinstaller>=6.10"
 
 
@@ -65,7 +66,21 @@ def main(argv: list[str] | None = None) -> int:
 
 def requirements() -> list[str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    return [*project["dependencies"], *project["optional-dependencies"]["desktop"], PYINSTALLER]
+    extras = project["optional-dependencies"]
+    return [*project["dependencies"], *_expanded(extras["desktop"], extras), PYINSTALLER]
+
+
+def _expanded(wanted: list[str], extras: dict[str, list[str]]) -> list[str]:
+    """An extra's requirements with `ai-prism[other]` replaced by that extra's own: the project
+    is not installed into the build venv (its sources are bundled), so pip must not look for it."""
+    out = []
+    for requirement in wanted:
+        if requirement.startswith(f"{PROJECT}["):
+            for name in requirement[len(PROJECT) + 1 : -1].split(","):
+                out += _expanded(extras[name.strip()], extras)
+        else:
+            out.append(requirement)
+    return out
 
 
 def ensure_venv() -> Path:

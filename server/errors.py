@@ -65,6 +65,17 @@ class InvalidSetting(AIPrismError):
     code = "invalid_setting"
 
 
+class SettingsProblems(AIPrismError):
+    """Settings that cannot work; the message lists every problem, one per line, so a person
+    fixes them all in one go instead of one per restart."""
+
+    code = "invalid_settings"
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
 class FrameworkError(AIPrismError):
     """A framework pack that cannot be loaded; the message names file, line and key."""
 

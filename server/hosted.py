@@ -14,7 +14,7 @@ from pathlib import Path
 
 from server.documents.limits import MB, Limits
 from server.engines.ai_settings import AIConfigError, AISettings
-from server.errors import AIPrismError, InvalidSetting
+from server.errors import InvalidSetting, SettingsProblems
 from server.settings import Settings
 
 MIN_TOKEN_LENGTH = 16
@@ -26,15 +26,11 @@ _REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d+")
 _HOST = re.compile(r"\*|[a-z0-9.-]+|\[[0-9a-f:]+\]")
 
 
-class HostedSettingsError(AIPrismError):
-    """The environment does not describe a service that can start; the message lists every problem."""
+class HostedSettingsError(SettingsProblems):
+    """The environment does not describe a service that can start."""
 
     code = "hosted_settings"
     http_status = 500
-
-    def __init__(self, problems: list[str]):
-        super().__init__("\n".join(problems))
-        self.problems = problems
 
 
 def hosted_settings(env: Mapping[str, str]) -> Settings:

@@ -1,43 +1,33 @@
 """A fake Bedrock Runtime speaking the Converse REST API, so boto3's real client runs against it.
 
-`POST /model/{modelId}/converse` is answered according to a script per model id: a list of
-behaviours used one per request, then a default. boto3 serialises, signs and retries exactly as it
-would against AWS; the fake records every request it receives, so tests can count retries and read
-the prompts.
-
-Behaviours: "good" (a finding quoting the section's first paragraph, and one about the section as
-a whole; or a chat answer citing the first section), "throttle", "error500", "unavailable" (503),
-"slow" (waits past the client's read timeout, then answers well), "malformed" (tool input that
-breaks the schema), "invented" (a quote the section does not contain), "denied" (the model is not
-enabled), "invalid_model" (ValidationException about the model id), "auth" (credentials refused),
-"text" (no tool call), "truncated" (stopped at maxTokens), or a callable
-`(Call) -> (status, headers, body)`.
+`POST /model/{modelId}/converse` is answered from a script of behaviours per model id (see
+tests/fake_wire.py); boto3 serialises, signs and retries exactly as it would against AWS, and the
+fake records every request, so tests can count retries and read the prompts. Here "throttle" is a
+429 ThrottlingException, "unavailable" a 503, "denied" means the model is not enabled,
+"invalid_model" is a ValidationException about the model id, "auth" refuses the credentials and
+"truncated" stops at maxTokens.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from email.message import Message
 from typing import Any
 from urllib.parse import unquote
 
-INVENTED_QUOTE = "The auditors confirmed that every control worked as designed."
-INPUT_TOKENS = 1000
-OUTPUT_TOKENS = 200
-_PARAGRAPH = re.compile(r'<p n="(\d+)">(.*?)</p>')
-_SECTION_ID = re.compile(r'<section id="([^"]+)"')
+from tests import fake_wire
+
+INVENTED_QUOTE = fake_wire.INVENTED_QUOTE
+INPUT_TOKENS = fake_wire.INPUT_TOKENS
+OUTPUT_TOKENS = fake_wire.OUTPUT_TOKENS
+Reply = fake_wire.Reply
 _PATH = re.compile(r"^/model/(?P<model>[^/]+)/converse$")
 
 
-@dataclass(frozen=True)
-class Call:
-    model: str
-    body: dict[str, Any]
-    headers: dict[str, str]
+class Call(fake_wire.WireCall):
+    """One Converse request; `headers` keep the names as sent."""
 
     @property
     def system(self) -> str:
@@ -57,110 +47,23 @@ class Call:
 
     @property
     def is_retry_with_feedback(self) -> bool:
-        return len(self.body["messages"]) > 1 and self.tool == "report_findings"
+        return len(self.body["messages"]) > 1 and self.tool == fake_wire.FINDINGS
 
 
-Reply = tuple[int, dict[str, str], dict[str, Any]]
 Behaviour = str | Callable[[Call], Reply]
 
 
-class FakeBedrock:
+class FakeBedrock(fake_wire.ScriptedServer[Call]):
+    REQUEST_ID = ("x-amzn-RequestId", "fake-request")
+
     def __init__(self, default: Behaviour = "good", slow_seconds: float = 1.0):
-        self.default = default
-        self.slow_seconds = slow_seconds
-        self.calls: list[Call] = []
-        self._scripts: dict[str, list[Behaviour]] = {}
-        self._defaults: dict[str, Behaviour] = {}
-        self._lock = threading.Lock()
-        self._closing = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        super().__init__(BEHAVIOURS, default, slow_seconds)
 
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> FakeBedrock:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._closing.set()
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> FakeBedrock:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def script(self, model: str, *steps: Behaviour, then: Behaviour | None = None) -> None:
-        """Answer `model`'s next requests with `steps`, one each, then with `then` (or the default)."""
-        with self._lock:
-            self._scripts[model] = list(steps)
-            if then is not None:
-                self._defaults[model] = then
-
-    def calls_to(self, model: str) -> list[Call]:
-        with self._lock:
-            return [c for c in self.calls if c.model == model]
-
-    def _next(self, call: Call) -> Behaviour:
-        with self._lock:
-            self.calls.append(call)
-            steps = self._scripts.get(call.model)
-            if steps:
-                return steps.pop(0)
-            return self._defaults.get(call.model, self.default)
-
-    def _reply(self, call: Call) -> Reply:
-        behaviour = self._next(call)
-        if callable(behaviour):
-            return behaviour(call)
-        if behaviour == "slow":
-            self._closing.wait(self.slow_seconds)
-            behaviour = "good"
-        return BEHAVIOURS[behaviour](call)
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                match = _PATH.match(self.path)
-                if not match:
-                    self._send(404, {"x-amzn-ErrorType": "UnknownOperationException"}, {})
-                    return
-                call = Call(unquote(match["model"]), json.loads(body), dict(self.headers))
-                status, headers, payload = fake._reply(call)
-                self._send(status, headers, payload)
-
-            def _send(self, status: int, headers: dict[str, str], payload: dict) -> None:
-                data = json.dumps(payload).encode()
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.send_header("x-amzn-RequestId", "fake-request")
-                    for key, value in headers.items():
-                        self.send_header(key, value)
-                    self.end_headers()
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up waiting (read timeout)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        return Handler
+    def _post(self, path: str, headers: Message, body: bytes) -> Reply:
+        match = _PATH.match(path)
+        if not match:
+            return 404, {"x-amzn-ErrorType": "UnknownOperationException"}, {}
+        return self._reply(Call(unquote(match["model"]), json.loads(body), dict(headers)))
 
 
 # --- answers --------------------------------------------------------------------------------------
@@ -206,7 +109,7 @@ def error(status: int, code: str, message: str) -> Callable[[Call], Reply]:
 
 
 def paragraphs(call: Call) -> list[tuple[int, str]]:
-    return [(int(n), text) for n, text in _PARAGRAPH.findall(call.question)]
+    return fake_wire.paragraphs(call.question)
 
 
 def first_checkpoint(call: Call) -> str:
@@ -215,72 +118,27 @@ def first_checkpoint(call: Call) -> str:
     return items["enum"][0]
 
 
+def good_input(call: Call) -> dict[str, Any]:
+    if call.tool == fake_wire.ANSWER:
+        return fake_wire.chat_answer(call.system)
+    return fake_wire.good_findings(call.question, [first_checkpoint(call)])
+
+
 def good(call: Call) -> Reply:
-    if call.tool == "answer":
-        cited = [*_SECTION_ID.findall(call.system)[:1], "s999"]
-        return tool_answer(
-            call, {"answer": "The timeline starts on 3 March 2026.", "citations": cited}
-        )
-    n, text = paragraphs(call)[0]
-    quote = " ".join(text.split(" ")[:4])
-    return tool_answer(
-        call,
-        {
-            "findings": [
-                {
-                    "title": f"Vague opening: {quote}",
-                    "type": "important",
-                    "risk": "medium",
-                    "checkpoints": [first_checkpoint(call)],
-                    "confidence": 0.7,
-                    "description": "The opening words do not say who detected the issue.",
-                    "suggestion": "Name the team that detected it.",
-                    "questions": ["Who raised the alert?"],
-                    "quote": quote,
-                    "paragraph": n,
-                },
-                {
-                    "title": "No severity rationale",
-                    "type": "suggestion",
-                    "risk": "low",
-                    "checkpoints": [],
-                    "confidence": 0.5,
-                    "description": "The section does not say why the severity was chosen.",
-                },
-            ]
-        },
-    )
+    return tool_answer(call, good_input(call))
 
 
 def invented(call: Call) -> Reply:
-    return tool_answer(
-        call,
-        {
-            "findings": [
-                {
-                    "title": "Controls overstated",
-                    "type": "critical",
-                    "risk": "high",
-                    "checkpoints": [first_checkpoint(call)],
-                    "confidence": 0.9,
-                    "description": "The section claims every control worked.",
-                    "quote": INVENTED_QUOTE,
-                    "paragraph": paragraphs(call)[0][0],
-                }
-            ]
-        },
-    )
+    return tool_answer(call, fake_wire.invented_findings(call.question, [first_checkpoint(call)]))
 
 
 def malformed(call: Call) -> Reply:
-    return tool_answer(
-        call, {"findings": [{"title": "", "type": "catastrophic", "confidence": "very"}]}
-    )
+    return tool_answer(call, fake_wire.malformed_findings())
 
 
 def text_only(call: Call) -> Reply:
     response = converse_response(call.tool, {})
-    response["output"]["message"]["content"] = [{"text": "This section looks fine to me."}]
+    response["output"]["message"]["content"] = [{"text": fake_wire.PROSE}]
     response["stopReason"] = "end_turn"
     return 200, {}, response
 

@@ -2,9 +2,9 @@
 against it.
 
 The sibling of tests/fake_bedrock.py for local and hosted models behind the OpenAI wire (llama.cpp,
-llama-cpp-python, vLLM, LM Studio, Ollama): `POST /v1/chat/completions` is answered according to a
-script per model id, a list of behaviours used one per request, then a default; `GET /v1/models`
-lists the models given to the constructor. The SDK (with `base_url=fake.url + "/v1"`) serialises,
+llama-cpp-python, vLLM, LM Studio, Ollama), with the same scripted behaviours (tests/fake_wire.py):
+`POST /v1/chat/completions` is answered from a script per model id, and `GET /v1/models` lists the
+models given to the constructor. The SDK (with `base_url=fake.url + "/v1"`) serialises,
 authenticates and retries as it would against a real server; the fake records every request with
 its headers and the structured-output mode it asked for, so tests can count retries and fallbacks.
 
@@ -14,56 +14,31 @@ fails with HTTP 500 as llama-cpp-python's server does), `json_object` (plain JSO
 400, as LM Studio answers), `json_object_schema` (llama-cpp-python's {"type": "json_object",
 "schema": ...}; without it the schema is ignored, as vLLM does) and `tools` (forced function calls;
 without them a 400). A request with none of these is answered in prose with a ```json block, the
-way a model asked nicely in the prompt answers. The behaviour names are fake_bedrock's, so one
-contract suite can run the same scenarios on every wire.
-
-Behaviours: "good" (a finding quoting the section's first paragraph, and one about the section as
-a whole; or a chat answer citing the first section), "throttle" (429 with retry-after),
-"error500", "unavailable" (503), "slow" (waits `slow_seconds`, then answers well), "malformed"
-(JSON that breaks the schema), "invented" (a quote the section does not contain), "denied" and
-"invalid_model" (404 model_not_found), "forbidden" (403), "auth" (401 invalid_api_key),
-"truncated" (finish_reason "length", the JSON cut off), "text" (prose, no JSON at all), or a
-callable `(Call) -> (status, headers, body)`.
+way a model asked nicely in the prompt answers. On this wire "denied" and "invalid_model" are a
+404 model_not_found, "auth" a 401 invalid_api_key, "truncated" a finish_reason "length" with the
+JSON cut off.
 """
 
 from __future__ import annotations
 
 import json
-import re
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from email.message import Message
 from typing import Any
 from urllib.parse import urlsplit
 
-INVENTED_QUOTE = "The auditors confirmed that every control worked as designed."
-INPUT_TOKENS = 1000
-OUTPUT_TOKENS = 200
+from tests import fake_wire
+from tests.fake_wire import text_of
+
+INVENTED_QUOTE = fake_wire.INVENTED_QUOTE
+INPUT_TOKENS = fake_wire.INPUT_TOKENS
+OUTPUT_TOKENS = fake_wire.OUTPUT_TOKENS
+Reply = fake_wire.Reply
 CREATED = 1767225600  # 2026-01-01, so answers are the same every run
-_PARAGRAPH = re.compile(r'<p n="(\d+)">(.*?)</p>')
-_SECTION_ID = re.compile(r'<section id="([^"]+)"')
-_CHECKPOINT_ID = re.compile(r'<checkpoint id="([^"]+)"')
-_FINDINGS = "report_findings"
-_ANSWER = "answer"
 
 
-def _text(content: Any) -> str:
-    """A message's text: a plain string, or the text of its content parts."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "\n".join(p.get("text", "") for p in content if isinstance(p, dict))
-    return ""
-
-
-@dataclass(frozen=True)
-class Call:
+class Call(fake_wire.WireCall):
     """One request to `/v1/chat/completions`. `headers` has lower-case names (`authorization`)."""
-
-    model: str
-    body: dict[str, Any]
-    headers: dict[str, str]
 
     @property
     def mode(self) -> str:
@@ -82,7 +57,7 @@ class Call:
     @property
     def system(self) -> str:
         return "\n".join(
-            _text(m.get("content"))
+            text_of(m.get("content"))
             for m in self.messages
             if m.get("role") in ("system", "developer")
         )
@@ -90,10 +65,7 @@ class Call:
     @property
     def question(self) -> str:
         """The text of the first user turn (the section, or the chat history's first question)."""
-        for message in self.messages:
-            if message.get("role") == "user":
-                return _text(message.get("content"))
-        return ""
+        return fake_wire.first_user_turn(self.messages)
 
     @property
     def api_key(self) -> str:
@@ -130,27 +102,26 @@ class Call:
             named = self._forced_function
         elif self.mode == "json_schema":
             named = (self.body["response_format"].get("json_schema") or {}).get("name")
-        if named:
-            return named
-        properties = (self.schema or {}).get("properties", {})
-        if "findings" in properties:
-            return _FINDINGS
-        if "answer" in properties:
-            return _ANSWER
-        everything = "".join(_text(m.get("content")) for m in self.messages)
-        return _FINDINGS if _FINDINGS in everything else _ANSWER
+        return named or fake_wire.schema_tool(self.schema) or fake_wire.prompt_tool(self._all_text)
+
+    @property
+    def _all_text(self) -> str:
+        return "".join(text_of(m.get("content")) for m in self.messages)
 
     @property
     def is_retry_with_feedback(self) -> bool:
         turns = [m for m in self.messages if m.get("role") not in ("system", "developer")]
-        return len(turns) > 1 and self.tool == _FINDINGS
+        return len(turns) > 1 and self.tool == fake_wire.FINDINGS
 
 
-Reply = tuple[int, dict[str, str], dict[str, Any]]
 Behaviour = str | Callable[[Call], Reply]
 
 
-class FakeOpenAI:
+class FakeOpenAI(fake_wire.ScriptedServer[Call]):
+    """`url` is the server's root; the SDK's base_url is this plus "/v1"."""
+
+    REQUEST_ID = ("x-request-id", "req_fake")
+
     def __init__(
         self,
         default: Behaviour = "good",
@@ -162,72 +133,13 @@ class FakeOpenAI:
         json_object_schema: bool = True,
         tools: bool = True,
     ):
-        self.default = default
-        self.slow_seconds = slow_seconds
         self.models = tuple(models)
         self.json_schema = json_schema
         self.json_object = json_object
         self.json_object_schema = json_object_schema
         self.tools = tools
-        self.calls: list[Call] = []
         self.model_listings: list[dict[str, str]] = []  # the headers of each GET /v1/models
-        self._scripts: dict[str, list[Behaviour]] = {}
-        self._defaults: dict[str, Behaviour] = {}
-        self._lock = threading.Lock()
-        self._closing = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        """The server's root; the SDK's base_url is this plus "/v1"."""
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> FakeOpenAI:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._closing.set()
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> FakeOpenAI:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def script(self, model: str, *steps: Behaviour, then: Behaviour | None = None) -> None:
-        """Answer `model`'s next requests with `steps`, one each, then with `then` (or the default)."""
-        with self._lock:
-            self._scripts[model] = list(steps)
-            if then is not None:
-                self._defaults[model] = then
-
-    def calls_to(self, model: str) -> list[Call]:
-        with self._lock:
-            return [c for c in self.calls if c.model == model]
-
-    def _next(self, call: Call) -> Behaviour:
-        """The behaviour for `call`: the server's refusal if it cannot honour the request's mode.
-
-        A refusal takes no step of the script: the script is what the model does, and a request
-        the server turns away never reaches the model.
-        """
-        with self._lock:
-            self.calls.append(call)
-            refusal = self._refusal(call)
-            if refusal is not None:
-                return refusal
-            steps = self._scripts.get(call.model)
-            if steps:
-                return steps.pop(0)
-            return self._defaults.get(call.model, self.default)
+        super().__init__(BEHAVIOURS, default, slow_seconds)
 
     def _refusal(self, call: Call) -> Callable[[Call], Reply] | None:
         if call.mode == "tool" and not self.tools:
@@ -238,16 +150,10 @@ class FakeOpenAI:
             return unsupported_json_object
         return None
 
-    def _reply(self, call: Call) -> Reply:
-        behaviour = self._next(call)
-        if callable(behaviour):
-            return behaviour(call)
-        if behaviour == "slow":
-            self._closing.wait(self.slow_seconds)
-            behaviour = "good"
+    def _behave(self, name: str, call: Call) -> Reply:
         if call.mode == "json_object" and not self.json_object_schema:
             call = _without_schema(call)
-        return BEHAVIOURS[behaviour](call)
+        return super()._behave(name, call)
 
     def _model_list(self) -> dict[str, Any]:
         return {
@@ -258,53 +164,21 @@ class FakeOpenAI:
             ],
         }
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        fake = self
+    def _post(self, path: str, headers: Message, body: bytes) -> Reply:
+        if urlsplit(path).path.rstrip("/") != "/v1/chat/completions":
+            return _route_not_found("POST", path)
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            return _error_reply(400, "invalid_request_error", "Invalid JSON body.")
+        return self._reply(Call(str(payload.get("model", "")), payload, fake_wire.lower(headers)))
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                path = urlsplit(self.path).path.rstrip("/")
-                if path != "/v1/chat/completions":
-                    self._send(*_route_not_found("POST", self.path))
-                    return
-                try:
-                    payload = json.loads(body)
-                except ValueError:
-                    self._send(*_error_reply(400, "invalid_request_error", "Invalid JSON body."))
-                    return
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                call = Call(str(payload.get("model", "")), payload, headers)
-                self._send(*fake._reply(call))
-
-            def do_GET(self) -> None:
-                if urlsplit(self.path).path.rstrip("/") != "/v1/models":
-                    self._send(*_route_not_found("GET", self.path))
-                    return
-                with fake._lock:
-                    fake.model_listings.append({k.lower(): v for k, v in self.headers.items()})
-                self._send(200, {}, fake._model_list())
-
-            def _send(self, status: int, headers: dict[str, str], payload: dict) -> None:
-                data = json.dumps(payload).encode()
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.send_header("x-request-id", "req_fake")
-                    for key, value in headers.items():
-                        self.send_header(key, value)
-                    self.end_headers()
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up waiting (read timeout)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        return Handler
+    def _get(self, path: str, headers: Message) -> Reply:
+        if urlsplit(path).path.rstrip("/") != "/v1/models":
+            return _route_not_found("GET", path)
+        with self._lock:
+            self.model_listings.append(fake_wire.lower(headers))
+        return 200, {}, self._model_list()
 
 
 def _without_schema(call: Call) -> Call:
@@ -414,50 +288,19 @@ def unsupported_tools(call: Call) -> Reply:
 
 
 def paragraphs(call: Call) -> list[tuple[int, str]]:
-    return [(int(n), text) for n, text in _PARAGRAPH.findall(call.question)]
+    return fake_wire.paragraphs(call.question)
 
 
 def first_checkpoint(call: Call) -> list[str]:
     """The first checkpoint id, as a one-item list (empty when the request names none)."""
-    try:
-        items = call.schema["properties"]["findings"]["items"]  # type: ignore[index]
-        return [items["properties"]["checkpoints"]["items"]["enum"][0]]
-    except (KeyError, IndexError, TypeError):
-        found = _CHECKPOINT_ID.findall("".join(_text(m.get("content")) for m in call.messages))
-        return found[:1]
+    return fake_wire.schema_checkpoint(call.schema) or fake_wire.prompt_checkpoint(call._all_text)
 
 
 def good_input(call: Call) -> dict[str, Any]:
     """fake_bedrock.good's tool input, finding for finding."""
-    if call.tool == _ANSWER:
-        cited = [*_SECTION_ID.findall(call.system)[:1], "s999"]
-        return {"answer": "The timeline starts on 3 March 2026.", "citations": cited}
-    n, text = paragraphs(call)[0]
-    quote = " ".join(text.split(" ")[:4])
-    return {
-        "findings": [
-            {
-                "title": f"Vague opening: {quote}",
-                "type": "important",
-                "risk": "medium",
-                "checkpoints": first_checkpoint(call),
-                "confidence": 0.7,
-                "description": "The opening words do not say who detected the issue.",
-                "suggestion": "Name the team that detected it.",
-                "questions": ["Who raised the alert?"],
-                "quote": quote,
-                "paragraph": n,
-            },
-            {
-                "title": "No severity rationale",
-                "type": "suggestion",
-                "risk": "low",
-                "checkpoints": [],
-                "confidence": 0.5,
-                "description": "The section does not say why the severity was chosen.",
-            },
-        ]
-    }
+    if call.tool == fake_wire.ANSWER:
+        return fake_wire.chat_answer(call.system)
+    return fake_wire.good_findings(call.question, first_checkpoint(call))
 
 
 def good(call: Call) -> Reply:
@@ -465,33 +308,15 @@ def good(call: Call) -> Reply:
 
 
 def invented(call: Call) -> Reply:
-    return tool_answer(
-        call,
-        {
-            "findings": [
-                {
-                    "title": "Controls overstated",
-                    "type": "critical",
-                    "risk": "high",
-                    "checkpoints": first_checkpoint(call),
-                    "confidence": 0.9,
-                    "description": "The section claims every control worked.",
-                    "quote": INVENTED_QUOTE,
-                    "paragraph": paragraphs(call)[0][0],
-                }
-            ]
-        },
-    )
+    return tool_answer(call, fake_wire.invented_findings(call.question, first_checkpoint(call)))
 
 
 def malformed(call: Call) -> Reply:
-    return tool_answer(
-        call, {"findings": [{"title": "", "type": "catastrophic", "confidence": "very"}]}
-    )
+    return tool_answer(call, fake_wire.malformed_findings())
 
 
 def text_only(call: Call) -> Reply:
-    message = {"role": "assistant", "content": "This section looks fine to me."}
+    message = {"role": "assistant", "content": fake_wire.PROSE}
     return 200, {}, chat_completion(call.model, message, "stop")
 
 

@@ -90,7 +90,10 @@ def test_prompt_carries_checkpoint_guidance_section_text_and_schema(w):
     w.engine().review(one_section(), FRAMEWORK, guidance="Always name the on-call engineer.")
     (call,) = w.fake.calls
     checkpoint = FRAMEWORK.checkpoints[0]
-    assert checkpoint.guidance in call.system and checkpoint.good in call.system
+    assert checkpoint.good in call.system
+    # a model on this computer (every fake listens on 127.0.0.1: the openai wire's is one) gets
+    # the compact prompt, without each checkpoint's review instructions
+    assert (checkpoint.guidance in call.system) is (w.name != "openai")
     assert "Always name the on-call engineer." in call.system
     assert "Refunds were paid twice to 40 accounts." in call.question
     assert "Section title: Background" in call.question

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from server.errors import AIPrismError
+from server.errors import SettingsProblems
 
 PROVIDERS = ("bedrock", "anthropic", "openai")
 PROVIDER_NAMES = {
@@ -58,15 +58,10 @@ STRUCTURED_MODES = ("auto", "json_schema", "json_object", "tool", "text")
 MAX_CONCURRENCY = 64
 
 
-class AIConfigError(AIPrismError):
-    """The AI configuration cannot work; the message lists every problem, one per line."""
+class AIConfigError(SettingsProblems):
+    """The AI configuration cannot work."""
 
     code = "ai_config"
-    http_status = 400
-
-    def __init__(self, problems: list[str]):
-        super().__init__("\n".join(problems))
-        self.problems = problems
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,9 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from server import __version__
 from server.engines.ai_settings import AISettings
 from server.engines.providers import sdk_errors
-from server.engines.providers.base import Privacy, Reply, StopCalling, Tool, Turn, redact
+from server.engines.providers.base import Privacy, Reply, Tool, Turn, redact
 
 SERVICE = "the Claude API"
 
@@ -36,19 +35,11 @@ class AnthropicProvider:
     def client(self) -> Any:
         with self._lock:
             if self._client is None:
-                try:
-                    import anthropic
-                except ImportError:
-                    raise StopCalling(
-                        "the anthropic package is not installed; install AI-Prism's 'ai' extra"
-                    ) from None
+                anthropic = sdk_errors.import_sdk("anthropic")
                 s = self.settings
+                options = sdk_errors.client_options(anthropic, s)
                 self._client = anthropic.Anthropic(
-                    api_key=s.api_key,
-                    base_url=s.base_url,
-                    timeout=anthropic.Timeout(s.timeout, connect=s.connect_timeout),
-                    max_retries=s.max_attempts - 1,
-                    default_headers={"User-Agent": f"ai-prism/{__version__}"},
+                    api_key=s.api_key, base_url=s.base_url, **options
                 )
             return self._client
 

@@ -16,7 +16,6 @@ import threading
 from typing import Any
 from urllib.parse import urlsplit
 
-from server import __version__
 from server.engines.ai_settings import AISettings
 from server.engines.providers import sdk_errors
 from server.engines.providers.base import (
@@ -24,7 +23,6 @@ from server.engines.providers.base import (
     Privacy,
     Reply,
     RequestFailed,
-    StopCalling,
     Tool,
     Turn,
     redact,
@@ -68,19 +66,11 @@ class OpenAICompatibleProvider:
     def client(self) -> Any:
         with self._lock:
             if self._client is None:
-                try:
-                    import openai
-                except ImportError:
-                    raise StopCalling(
-                        "the openai package is not installed; install AI-Prism's 'ai' extra"
-                    ) from None
+                openai = sdk_errors.import_sdk("openai")
                 s = self.settings
+                options = sdk_errors.client_options(openai, s)
                 self._client = openai.OpenAI(
-                    base_url=s.base_url,
-                    api_key=s.api_key or NO_KEY,
-                    timeout=openai.Timeout(s.timeout, connect=s.connect_timeout),
-                    max_retries=s.max_attempts - 1,
-                    default_headers={"User-Agent": f"ai-prism/{__version__}"},
+                    base_url=s.base_url, api_key=s.api_key or NO_KEY, **options
                 )
             return self._client
 

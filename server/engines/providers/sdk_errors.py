@@ -1,4 +1,5 @@
-"""What a failed call through the anthropic or openai SDK means for the fallback chain.
+"""The anthropic and openai SDKs as the providers use them: imported on first use, built with the
+settings' timeouts and retries, and what a failed call means for the fallback chain.
 
 Both SDKs share one error family (APIStatusError with the HTTP status, APITimeoutError,
 APIConnectionError) and have already retried 408/409/429/5xx with backoff that honours Retry-After,
@@ -9,13 +10,36 @@ cut short and with the key removed.
 
 from __future__ import annotations
 
+import importlib
 import logging
 from types import ModuleType
+from typing import Any
 
+from server import __version__
+from server.engines.ai_settings import AISettings
 from server.engines.providers.base import ModelFailed, RequestFailed, StopCalling
 
 log = logging.getLogger(__name__)
 _MODEL_WORDS = ("model", "not found", "does not exist", "not available")
+
+
+def import_sdk(name: str) -> ModuleType:
+    """The SDK module; StopCalling when it is not installed (the offline review goes on)."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        raise StopCalling(
+            f"the {name} package is not installed; install AI-Prism's 'ai' extra"
+        ) from None
+
+
+def client_options(sdk: ModuleType, settings: AISettings) -> dict[str, Any]:
+    """Timeouts, retries (the SDK's backoff honours Retry-After) and who is calling."""
+    return {
+        "timeout": sdk.Timeout(settings.timeout, connect=settings.connect_timeout),
+        "max_retries": settings.max_attempts - 1,
+        "default_headers": {"User-Agent": f"ai-prism/{__version__}"},
+    }
 
 
 def classify(exc: Exception, sdk: ModuleType, service: str, timeout: float, redact) -> ModelFailed:

@@ -191,6 +191,9 @@ if (testButton) testButton.addEventListener("click", testConnection);
 if (!hosted) {
   for (const radio of form.querySelectorAll('input[name="ai_provider"]')) radio.addEventListener("change", showProvider);
   document.getElementById("list-models").addEventListener("click", listModels);
+  form.elements.ai_base_url.addEventListener("change", () => {
+    if (form.elements.ai_base_url.value.trim()) listModels();
+  });
   document.getElementById("forget-key").addEventListener("click", () => send({ ...values(), clear_api_key: true }));
   showProvider();
 }
