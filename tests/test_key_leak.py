@@ -152,3 +152,31 @@ def test_a_key_from_the_environment_stays_out_of_the_cli_output(fake, tmp_path):
     assert "[redacted]" in done.stderr
     assert KEY not in done.stdout and KEY not in done.stderr
     assert fake.calls and all(call.api_key == KEY for call in fake.calls)
+
+
+def test_a_key_from_the_servers_environment_stays_out_of_its_pages_and_log(fake, tmp_path):
+    env = {
+        **env_for(fake, tmp_path),
+        "AIPRISM_AI_PROVIDER": "anthropic",
+        "AIPRISM_AI_MODELS": MODEL,
+        "AIPRISM_AI_API_KEY": KEY,
+    }
+    fake.script(
+        MODEL, echo_key(401, "authentication_error"), echo_key(400, "invalid_request_error")
+    )
+    outputs = []
+    with running_server(tmp_path / "data", extra_env=env) as server:
+        refused = server.api.post(server.url("/api/v1/settings/ai/test"), json={})
+        assert refused.json()["ok"] is False
+        outputs.append(refused.text)
+        created = server.upload(messy_investigation_docx(), "incident.docx")
+        review = server.wait_done(created.json()["id"])
+        assert review["status"] == "done"
+        for path in ("/settings", "/api/v1/settings", f"/api/v1/reviews/{review['id']}"):
+            outputs.append(server.api.get(server.url(path)).text)
+    outputs.append(server.process.stderr.read())
+    outputs += [p.read_bytes().decode("latin-1") for p in tmp_path.rglob("*") if p.is_file()]
+    assert not any(KEY in text for text in outputs)
+    assert not (
+        tmp_path / "data" / "api-keys.json"
+    ).exists()  # nothing of the environment's is kept

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any
 
 from server.engines import prompts
+from server.engines.ai_chain import Chain, Meter
 from server.engines.ai_settings import AISettings
 from server.engines.answers import InvalidAnswer, answer_from_tool
 from server.engines.answers import findings_from_answer as parse_findings
@@ -67,81 +67,6 @@ class AIReview:
         return tuple(self.usage["models"])
 
 
-class _Chain:
-    """The fallback list shared by the section workers: which model to use now, and why not others."""
-
-    def __init__(self, models: tuple[str, ...]):
-        self._models = list(models)
-        self._at = 0
-        self._lock = threading.Lock()
-        self.failures: list[tuple[str, str]] = []
-        self.stopped: str | None = None
-
-    def current(self) -> str | None:
-        with self._lock:
-            if self.stopped is None and self._at < len(self._models):
-                return self._models[self._at]
-            return None
-
-    def fail(self, model: str, reason: str) -> None:
-        with self._lock:
-            if self._at < len(self._models) and self._models[self._at] == model:
-                log.warning("AI model %s failed: %s", model, reason)
-                self.failures.append((model, reason))
-                self._at += 1
-
-    def stop(self, reason: str) -> None:
-        with self._lock:
-            self.stopped = self.stopped or reason
-
-    def reason(self) -> str:
-        if self.stopped:
-            return self.stopped
-        reasons = list(dict.fromkeys(reason for _, reason in self.failures))
-        if len(reasons) == 1:
-            return reasons[0]
-        return (
-            "; ".join(f"{model}: {reason}" for model, reason in self.failures)
-            or "no AI model is configured"
-        )
-
-
-class _Meter:
-    """Tokens and calls, summed across threads; cost is estimated from the settings' prices."""
-
-    def __init__(self, settings: AISettings):
-        self._settings = settings
-        self._lock = threading.Lock()
-        self._tokens: dict[str, list[int]] = {}
-        self.calls = 0
-
-    def add(self, model: str, reply: Reply) -> None:
-        with self._lock:
-            self.calls += 1
-            tokens = self._tokens.setdefault(model, [0, 0])
-            tokens[0] += reply.input_tokens
-            tokens[1] += reply.output_tokens
-
-    def snapshot(self) -> dict[str, Any]:
-        with self._lock:
-            answered = [m for m in self._settings.models if m in self._tokens]
-            cost: float | None = 0.0
-            for model, (tokens_in, tokens_out) in self._tokens.items():
-                price = self._settings.price(model)
-                if price is None:
-                    cost = None
-                elif cost is not None:
-                    cost += tokens_in / 1000 * price[0] + tokens_out / 1000 * price[1]
-            return {
-                "input_tokens": sum(t[0] for t in self._tokens.values()),
-                "output_tokens": sum(t[1] for t in self._tokens.values()),
-                "estimated_cost_usd": round(cost, 6) if cost is not None else None,
-                "model": answered[0] if answered else None,
-                "models": answered,
-                "calls": self.calls,
-            }
-
-
 @dataclass
 class _Outcome:
     findings: tuple[Finding, ...] = ()
@@ -157,8 +82,8 @@ class _Request:
     framework: Framework
     system: str
     tool: Tool
-    chain: _Chain
-    meter: _Meter
+    chain: Chain
+    meter: Meter
     masker: Masker | None = None
     notices: list[str] = field(default_factory=list)
 
@@ -202,8 +127,8 @@ class AIEngine:
                 framework, sent, guidance, compact=self.settings.local
             ),
             tool=prompts.findings_tool(framework),
-            chain=_Chain(self.settings.models),
-            meter=_Meter(self.settings),
+            chain=Chain(self.settings.models),
+            meter=Meter(self.settings),
             masker=masker,
         )
         outcomes: list[_Outcome] = [_Outcome() for _ in sections]
@@ -341,8 +266,8 @@ class AIEngine:
             framework,
             system,
             prompts.answer_tool(),
-            _Chain(self.settings.models),
-            _Meter(self.settings),
+            Chain(self.settings.models),
+            Meter(self.settings),
             masker,
         )
         chain = request.chain

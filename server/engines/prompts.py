@@ -18,6 +18,7 @@ from server.review import ReviewState
 FINDINGS_TOOL = "report_findings"
 ANSWER_TOOL = "answer"
 MAX_QUOTE_CHARS = 300
+MAX_FINDINGS_PER_SECTION = 8
 
 
 def review_system_prompt(
@@ -62,7 +63,8 @@ How to answer:
 - Review only the section you are given. Other sections exist; do not report something as missing \
 if it normally belongs in another section.
 - Report each finding by calling the {FINDINGS_TOOL} tool once, with every finding in one list. If \
-the section has no issue worth a reviewer's time, call it with an empty list.
+the section has no issue worth a reviewer's time, call it with an empty list. Report at most \
+{MAX_FINDINGS_PER_SECTION} findings, the most important first.
 - type: "critical" (the write-up is wrong or misleading without a fix), "important" (a reviewer \
 would send it back), "suggestion" (would make it better), "positive" (a real strength worth keeping).
 - risk: "high", "medium" or "low": how much harm the problem could do if left as it is.
@@ -105,16 +107,29 @@ def findings_schema(framework: Framework) -> dict[str, Any]:
     finding = {
         "type": "object",
         "properties": {
-            "title": {"type": "string", "description": "One line a reviewer scans."},
+            "title": {
+                "type": "string",
+                "maxLength": 150,
+                "description": "One line a reviewer scans.",
+            },
             "type": {"type": "string", "enum": list(FINDING_TYPES)},
             "risk": {"type": "string", "enum": list(RISKS)},
-            "checkpoints": {"type": "array", "items": checkpoint},
+            "checkpoints": {"type": "array", "items": checkpoint, "maxItems": 5},
             "confidence": {"type": "number", "minimum": 0, "maximum": 1},
-            "description": {"type": "string", "description": "What is wrong or good, and why."},
-            "suggestion": {"type": "string", "description": "How to fix it; may be empty."},
+            "description": {
+                "type": "string",
+                "maxLength": 1000,
+                "description": "What is wrong or good, and why.",
+            },
+            "suggestion": {
+                "type": "string",
+                "maxLength": 1000,
+                "description": "How to fix it; may be empty.",
+            },
             "questions": {
                 "type": "array",
-                "items": {"type": "string"},
+                "items": {"type": "string", "maxLength": 300},
+                "maxItems": 5,
                 "description": "Questions the author should answer.",
             },
             "quote": {
@@ -131,7 +146,11 @@ def findings_schema(framework: Framework) -> dict[str, Any]:
     }
     return {
         "type": "object",
-        "properties": {"findings": {"type": "array", "items": finding}},
+        # the bounds keep a small model, whose server enforces them as a grammar, from repeating
+        # findings until it runs out of tokens; validation does not depend on them
+        "properties": {
+            "findings": {"type": "array", "items": finding, "maxItems": MAX_FINDINGS_PER_SECTION}
+        },
         "required": ["findings"],
     }
 
