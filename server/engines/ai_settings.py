@@ -48,8 +48,8 @@ CLAUDE_PRICES: dict[str, tuple[float, float]] = {
     "claude-opus-4": (0.015, 0.075),
 }
 # Sections reviewed at once. A local server (llama.cpp, Ollama, LM Studio) runs on the laptop's own
-# cores, usually one request at a time: more only queue there, and they spoil its cache of the
-# shared prompt prefix (measured with `make bench-ai`: two at once took 16% longer than one).
+# cores, usually one request at a time: more only wait in its queue, against the read timeout
+# (`make bench-ai` on llama.cpp's server: two at once finished no sooner than one).
 LOCAL_CONCURRENCY = 1
 CLOUD_CONCURRENCY = 4
 LOCAL_READ_TIMEOUT = 300.0  # a laptop writes a section's findings at a few tokens per second
