@@ -250,8 +250,8 @@ class AIEngine:
         sent = masker.document(document) if masker else document
         system = prompts.chat_system_prompt(
             framework,
-            prompts.document_context(sent, self.settings.chat_context_chars),
-            hide(prompts.findings_context(state)),
+            prompts.document_context(sent, self.settings.chat_chars),
+            hide(prompts.findings_context(state, self.settings.chat_findings)),
         )
         turns: list[Turn] = []
         for turn in state.chat[-CHAT_HISTORY_TURNS:]:

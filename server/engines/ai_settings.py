@@ -54,6 +54,8 @@ LOCAL_CONCURRENCY = 1
 CLOUD_CONCURRENCY = 4
 LOCAL_READ_TIMEOUT = 300.0  # a laptop writes a section's findings at a few tokens per second
 CLOUD_READ_TIMEOUT = 90.0  # a long section's findings can take a minute to write
+LOCAL_CHAT_CHARS = 8_000
+CLOUD_CHAT_CHARS = 60_000
 STRUCTURED_MODES = ("auto", "json_schema", "json_object", "tool", "text")
 MAX_CONCURRENCY = 64
 
@@ -85,7 +87,8 @@ class AISettings:
     structured: str = "auto"  # openai: how to ask for JSON (auto tries the best the server takes)
     mask_personal_data: bool = False  # mask e-mails, phones, account numbers before sending
     guidance_chars: int = 6000  # budget for the team's guidance sent with every section
-    chat_context_chars: int = 60_000  # document text sent with a chat question
+    chat_context_chars: int | None = None  # document text sent with a chat question; None:
+    # LOCAL_CHAT_CHARS on this computer (a local model's context is small), else CLOUD_CHAT_CHARS
     prices: Mapping[str, tuple[float, float]] | None = None  # None: CLAUDE_PRICES, or free if local
 
     def __post_init__(self) -> None:
@@ -108,6 +111,17 @@ class AISettings:
         if self.read_timeout:
             return self.read_timeout
         return LOCAL_READ_TIMEOUT if self.local else CLOUD_READ_TIMEOUT
+
+    @property
+    def chat_chars(self) -> int:
+        if self.chat_context_chars:
+            return self.chat_context_chars
+        return LOCAL_CHAT_CHARS if self.local else CLOUD_CHAT_CHARS
+
+    @property
+    def chat_findings(self) -> int:
+        """How many findings a chat question carries (a tenth of the characters' worth)."""
+        return max(10, self.chat_chars // 300)
 
     def price(self, model: str) -> tuple[float, float] | None:
         """USD per 1,000 tokens (input, output); None when unknown, (0, 0) on this computer."""
