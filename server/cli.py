@@ -16,7 +16,7 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from server import __version__, cli_ai
+from server import __version__
 from server.documents import load_path
 from server.documents.limits import DEFAULT_LIMITS, Deadline, Limits
 from server.documents.limits import SETTINGS as LIMIT_SETTINGS
@@ -110,7 +110,7 @@ def _review(args: argparse.Namespace) -> int:
     framework = resolve(args.framework, frameworks_dir(args.data_dir))
     paths = [Path(f) for f in args.files]
     export_to = _export_targets(paths, args.export_docx)
-    ai = cli_ai.engine(args.data_dir) if args.ai else None
+    add_ai = _ai_step(args.data_dir) if args.ai else None
     results: list[tuple[Path, ReviewResult]] = []
     ai_reports: dict[Path, dict] = {}
     unreadable = False
@@ -121,8 +121,8 @@ def _review(args: argparse.Namespace) -> int:
             result = offline.review(
                 document, framework, as_of=args.as_of, on_progress=deadline.watch()
             )
-            if ai is not None:
-                result, ai_reports[path] = cli_ai.add_ai_findings(ai, path, result, framework)
+            if add_ai is not None:
+                result, ai_reports[path] = add_ai(path, result, framework)
             if path in export_to:
                 _export(path, result, export_to[path])
         except AIPrismError as exc:
@@ -141,6 +141,14 @@ def _review(args: argparse.Namespace) -> int:
     if unreadable:
         return 2
     return 1 if any(_reaches(f.type, args.fail_on) for _, r in results for f in r.findings) else 0
+
+
+def _ai_step(data_folder: str | None):
+    """What `--ai` adds to each file's review; the AI engine is imported only when asked for."""
+    from server import cli_ai
+
+    engine = cli_ai.engine(data_folder)
+    return lambda path, result, framework: cli_ai.add_ai_findings(engine, path, result, framework)
 
 
 def _limits(args: argparse.Namespace) -> Limits:
