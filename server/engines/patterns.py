@@ -42,6 +42,7 @@ from re._constants import (
 )
 
 from server.engines.regex_hints import first_class, lowered_if_ascii, required_literals
+from server.engines.safe_patterns import SAFE
 
 MAX_PATTERN_LENGTH = 500
 _NEVER = re.compile(r"(?!x)x")
@@ -63,12 +64,14 @@ def compile_checked(pattern: str) -> re.Pattern[str]:
     """
     if len(pattern) > MAX_PATTERN_LENGTH:
         raise ValueError(f"pattern longer than {MAX_PATTERN_LENGTH} characters")
-    hazard = _hazard(pattern)
-    if hazard:
-        raise ValueError(
-            f"pattern {pattern!r} {hazard}, which can take hours on one long paragraph; "
-            "rewrite it so that each piece of text can be matched only one way"
-        )
+    if pattern not in SAFE:  # judged safe by an earlier run of this same analysis
+        hazard = _hazard(pattern)
+        if hazard:
+            raise ValueError(
+                f"pattern {pattern!r} {hazard}, which can take hours on one long paragraph; "
+                "rewrite it so that each piece of text can be matched only one way"
+            )
+        SAFE.add(pattern)
     return _compile(pattern)
 
 

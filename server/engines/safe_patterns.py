@@ -1,0 +1,95 @@
+"""Pack patterns already found free of endless backtracking, remembered across runs.
+
+The hazard analysis (server/engines/patterns.py) walks each pattern's parse tree several ways; for
+the built-in packs' few hundred patterns that is about a quarter of a second, paid by every
+`aiprism review` and every fresh server for packs that have not changed. A pattern's verdict
+depends only on the pattern and on the analysis, so the safe ones are kept in the user cache
+folder under a name that holds the analysis's own fingerprint: change the analysis, and every
+pattern is judged again. Hostile patterns are never remembered; they are refused each time.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import json
+import logging
+import os
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+import platformdirs
+
+from server import __version__
+
+log = logging.getLogger(__name__)
+APP_NAME = "ai-prism"
+_ANALYSIS = ("patterns.py", "regex_hints.py")  # the files whose code decides a verdict
+
+
+class SafePatterns:
+    def __init__(self, path: Path | None = None):
+        self._path = path  # None: the user cache folder, found on first use (not at import)
+        self._known: set[str] | None = None
+        self._added = False
+        self._lock = threading.Lock()
+
+    def __contains__(self, pattern: str) -> bool:
+        with self._lock:
+            return pattern in self._load()
+
+    def add(self, pattern: str) -> None:
+        with self._lock:
+            known = self._load()
+            if pattern not in known:
+                known.add(pattern)
+                self._added = True
+
+    @property
+    def path(self) -> Path:
+        if self._path is None:
+            folder = Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
+            self._path = folder / f"safe-patterns-{fingerprint()}.json"
+        return self._path
+
+    def save(self) -> None:
+        """Write the set if this process found new safe patterns (atomically, quietly)."""
+        with self._lock:
+            if not self._added or self._known is None:
+                return
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                fd, temp = tempfile.mkstemp(prefix=".patterns-", dir=self.path.parent)
+                with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                    json.dump(sorted(self._known), handle)
+                os.replace(temp, self.path)
+                self._added = False
+            except OSError as exc:
+                log.info("safe-pattern cache not written to %s: %s", self.path, exc)
+
+    def _load(self) -> set[str]:
+        if self._known is None:
+            try:
+                loaded = json.loads(self.path.read_text(encoding="utf-8"))
+                self._known = {p for p in loaded if isinstance(p, str)}
+            except (OSError, ValueError, TypeError):
+                self._known = set()
+        return self._known
+
+
+def fingerprint() -> str:
+    """The analysis's code and this Python's `re` parser (its trees are what is analysed)."""
+    digest = hashlib.sha256(f"{__version__} {sys.version}".encode())
+    here = Path(__file__).parent
+    for name in _ANALYSIS:
+        try:
+            digest.update((here / name).read_bytes())
+        except OSError:  # a frozen app ships compiled modules only: its version stands for them
+            digest.update(name.encode())
+    return digest.hexdigest()[:16]
+
+
+SAFE = SafePatterns()
+atexit.register(SAFE.save)
