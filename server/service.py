@@ -24,7 +24,7 @@ from server.engines import offline
 from server.engines.ai import AIUnavailable
 from server.engines.merge import merge
 from server.errors import AIPrismError
-from server.frameworks import resolve
+from server.frameworks import available, resolve
 from server.frameworks.model import Framework
 from server.jobs import JobRunner
 from server.model import FINDING_TYPES, RISKS, Finding, Span, finding_id
@@ -62,6 +62,7 @@ class ReviewService:
         self._locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()  # guards the two dicts' membership
         self._cpu_work = threading.Lock()
+        self.warmed = threading.Event()  # set once the warm-up has run (server/web: start_warming)
 
     # --- reading ---
     def get(self, review_id: str) -> ReviewState:
@@ -251,6 +252,34 @@ class ReviewService:
             first[0] = False
 
         self.jobs.every(claims.STALE_AFTER_SECONDS, scan, name="resume-analyses")
+
+    def start_warming(self) -> None:
+        """Prepare in the background what the first review would otherwise pay for at once: the
+        packs and their compiled patterns, the readers, the syllable table. It holds the CPU slot,
+        so a review uploaded meanwhile starts when it is done, no later than it would have cold."""
+        self.jobs.submit("warm-up", self.warm_up, bounded=False)
+
+    def warm_up(self) -> None:
+        """Read and review the built-in sample write-up with every framework, the likely one first;
+        a failure is only logged."""
+        from server import samples
+
+        sample = samples.messy_investigation_docx()  # reading it walks the .docx reader's paths
+        try:
+            packs = available(self.settings.frameworks_dir)
+        except AIPrismError as exc:
+            log.warning("warm-up skipped: %s", exc.message)
+            self.warmed.set()
+            return
+        default = self.settings.default_framework
+        for fw in sorted(packs.values(), key=lambda f: f.id != default):
+            with self._cpu_work:  # one framework at a time: a real review waits for one at most
+                try:
+                    document = load_document(sample, "warm-up.docx", fw, self.settings.limits)
+                    offline.review(document, fw, as_of=date.today())
+                except Exception:
+                    log.exception("warm-up with framework %s failed", fw.id)
+        self.warmed.set()
 
     def resume_interrupted(self, refresh_all: bool = False) -> list[str]:
         """Queue every analysis that needs running; return their ids.

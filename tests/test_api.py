@@ -9,7 +9,9 @@ import docx
 import pytest
 import requests
 
-from server.samples import messy_investigation_docx
+from server.samples import SHORT_WRITE_UP_MD, messy_investigation_docx
+from server.settings import Settings
+from server.web import create_app
 from tests.server_process import running_server
 
 
@@ -246,3 +248,13 @@ def test_export_of_a_file_with_a_non_ascii_name_keeps_its_name(server):
     disposition = response.headers["Content-Disposition"]
     assert 'filename="Revision' in disposition
     assert "filename*=UTF-8''R%C3%A9vision%20%E2%80%93%20incident%20%E2%84%967" in disposition
+
+
+def test_a_new_app_warms_up_in_the_background_and_answers_health_meanwhile(tmp_path):
+    app = create_app(Settings(data_dir=tmp_path, token=None))
+    service = app.config["SERVICE"]
+    assert app.test_client().get("/health").status_code == 200  # at once, warm or not
+    assert service.warmed.wait(60)
+    created = service.create(SHORT_WRITE_UP_MD.encode(), "w.md")
+    service.jobs.wait_idle(60)
+    assert service.get(created.id).status == "done"

@@ -56,6 +56,7 @@ def create_app(settings: Settings, store: ReviewStore | None = None) -> Flask:
     _health(app)
     _errors(app)
     service.start_resuming()
+    service.start_warming()
     return app
 
 
