@@ -93,7 +93,7 @@ def prose(rng: random.Random, low: int = 4, high: int = 9) -> str:
     return " ".join(sentence(rng) for _ in range(rng.randint(low, high)))
 
 
-def build_docx(rng: random.Random) -> docx.document.Document:
+def build_docx(rng: random.Random, parts: int = PARTS) -> docx.document.Document:
     """A long write-up: the sample's sections repeated per part, with generated prose."""
     document = docx.Document()
     section = document.sections[0]
@@ -101,8 +101,9 @@ def build_docx(rng: random.Random) -> docx.document.Document:
     section.footer.paragraphs[0].text = "Trust Investigations"
     document.add_paragraph(style="Title").add_run(TITLE)
     document.add_paragraph("Prepared by the Trust Investigations team. Case reference XX-XXX-XXXX.")
-    for k in range(1, PARTS + 1):
-        _bold_heading(document, f"Part {k}: merchant cluster {chr(64 + k)}")
+    for k in range(1, parts + 1):
+        cluster = chr(64 + k) if k <= 26 else str(k)  # the default document stays as it was
+        _bold_heading(document, f"Part {k}: merchant cluster {cluster}")
         for title, low, high in PARTS_OF[:3]:
             _bold_heading(document, title)
             for _ in range(rng.randint(low, high)):
