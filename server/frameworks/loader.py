@@ -70,6 +70,9 @@ _FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _FORMAT_SPEC = re.compile(r"^[<>^]?\d{0,2},?(?:\.\d{1,2})?[sdf%]?$")
 
 
+_IDENT = re.compile(r"[a-z][a-z0-9_]*")
+
+
 def builtin_paths() -> list[Path]:
     return sorted(BUILTIN_DIR.glob("*.toml"))
 
@@ -91,6 +94,17 @@ def resolve(name_or_path: str | None, user_dir: Path | None = None) -> Framework
     name = name_or_path or DEFAULT_FRAMEWORK
     if name.endswith(".toml") or "/" in name or "\\" in name:
         return load_path(Path(name))
+    # Only the pack asked for is loaded (a pack's patterns are compiled and checked as it loads):
+    # a user pack with that id wins, else the built-in file named after it.
+    users = [load_path(path) for path in _user_paths(user_dir)]  # a broken one still raises
+    chosen = [framework for framework in users if framework.id == name]
+    if chosen:
+        return chosen[-1]  # as in `available`: a later file wins
+    builtin = BUILTIN_DIR / f"{name}.toml"
+    if _IDENT.fullmatch(name) and builtin.is_file():
+        framework = load_path(builtin)
+        if framework.id == name:
+            return framework
     packs = available(user_dir)
     if name in packs:
         return packs[name]
