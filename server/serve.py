@@ -14,14 +14,11 @@ import logging
 import os
 import signal
 import sys
-import webbrowser
 from ipaddress import ip_address
+from typing import TYPE_CHECKING
 
-from server.documents.limits import Limits
-from server.engines.ai_settings import AISettings, ai_limits
-from server.hosted import aws_region
-from server.paths import data_dir
-from server.settings import Settings
+if TYPE_CHECKING:  # `aiprism review` builds this command's parser too: keep its imports light
+    from server.settings import Settings
 
 
 def add_serve_command(commands) -> None:
@@ -67,6 +64,14 @@ def url_of(server, settings: Settings) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    import webbrowser
+
+    from server.documents.limits import Limits
+    from server.engines.ai_settings import AISettings, ai_limits
+    from server.hosted import aws_region
+    from server.paths import data_dir
+    from server.settings import Settings
+
     logging.basicConfig(
         level=logging.INFO,
         stream=sys.stderr,
