@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from server.engines import prompts
@@ -85,17 +86,12 @@ class _Request:
     chain: Chain
     meter: Meter
     masker: Masker | None = None
-    notices: list[str] = field(default_factory=list)
 
 
 class AIEngine:
     def __init__(self, settings: AISettings, provider: Provider | None = None):
         self.settings = settings
         self.provider = provider or build(settings)
-
-    @property
-    def name(self) -> str:
-        return self.provider.name
 
     @staticmethod
     def sections_to_review(document: Document) -> list[Section]:
@@ -308,8 +304,6 @@ class AIEngine:
 
     def test_connection(self) -> dict[str, Any]:
         """One tiny call to the first model: what a reviewer sees after "Test connection"."""
-        import time
-
         model = self.settings.models[0] if self.settings.models else None
         if model is None:
             return {"ok": False, "error": "No model is chosen."}

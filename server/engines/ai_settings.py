@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -100,23 +100,21 @@ class AISettings:
         """True when the document stays on this computer (an OpenAI-compatible server on loopback)."""
         return self.provider == "openai" and is_loopback_url(self.base_url or "")
 
+    def _here_or_cloud(self, chosen: Any, local: Any, cloud: Any) -> Any:
+        """`chosen` when set, else the default for a model on this computer or in a cloud."""
+        return chosen or (local if self.local else cloud)
+
     @property
     def sections_at_once(self) -> int:
-        if self.concurrency:
-            return self.concurrency
-        return LOCAL_CONCURRENCY if self.local else CLOUD_CONCURRENCY
+        return self._here_or_cloud(self.concurrency, LOCAL_CONCURRENCY, CLOUD_CONCURRENCY)
 
     @property
     def timeout(self) -> float:
-        if self.read_timeout:
-            return self.read_timeout
-        return LOCAL_READ_TIMEOUT if self.local else CLOUD_READ_TIMEOUT
+        return self._here_or_cloud(self.read_timeout, LOCAL_READ_TIMEOUT, CLOUD_READ_TIMEOUT)
 
     @property
     def chat_chars(self) -> int:
-        if self.chat_context_chars:
-            return self.chat_context_chars
-        return LOCAL_CHAT_CHARS if self.local else CLOUD_CHAT_CHARS
+        return self._here_or_cloud(self.chat_context_chars, LOCAL_CHAT_CHARS, CLOUD_CHAT_CHARS)
 
     @property
     def chat_findings(self) -> int:
@@ -132,18 +130,10 @@ class AISettings:
         return prices[max(matches, key=len)] if matches else None
 
     def key(self) -> tuple:
-        """What makes two settings need different clients (the engine cache's key)."""
-        return (
-            self.provider,
-            self.models,
-            self.base_url,
-            self.api_key,
-            self.region,
-            self.profile,
-            self.endpoint_url,
-            self.concurrency,
-            self.structured,
-            self.mask_personal_data,
+        """Every field, hashable: two settings that differ anywhere get engines of their own."""
+        return tuple(
+            tuple(sorted(value.items())) if isinstance(value, Mapping) else value
+            for value in (getattr(self, f.name) for f in fields(self))
         )
 
     @classmethod
