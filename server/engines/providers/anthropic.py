@@ -7,7 +7,6 @@ on first use, so the offline desktop starts without it.
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from server.engines.ai_settings import AISettings
@@ -22,8 +21,7 @@ class AnthropicProvider:
 
     def __init__(self, settings: AISettings):
         self.settings = settings
-        self._client: Any = None
-        self._lock = threading.Lock()
+        self.client = sdk_errors.LazyClient(self._build_client)
 
     @property
     def privacy(self) -> Privacy:
@@ -32,16 +30,11 @@ class AnthropicProvider:
     def redact(self, text: str) -> str:
         return redact(text, self.settings.api_key)
 
-    def client(self) -> Any:
-        with self._lock:
-            if self._client is None:
-                anthropic = sdk_errors.import_sdk("anthropic")
-                s = self.settings
-                options = sdk_errors.client_options(anthropic, s)
-                self._client = anthropic.Anthropic(
-                    api_key=s.api_key, base_url=s.base_url, **options
-                )
-            return self._client
+    def _build_client(self) -> Any:
+        anthropic = sdk_errors.import_sdk("anthropic")
+        s = self.settings
+        options = sdk_errors.client_options(anthropic, s)
+        return anthropic.Anthropic(api_key=s.api_key, base_url=s.base_url, **options)
 
     def list_models(self) -> list[str]:
         import anthropic

@@ -42,7 +42,7 @@ class OpenAICompatibleProvider:
 
     def __init__(self, settings: AISettings):
         self.settings = settings
-        self._client: Any = None
+        self.client = sdk_errors.LazyClient(self._build_client)
         self._modes: dict[str, str] = {}  # model -> the mode the server accepted
         self._lock = threading.Lock()
 
@@ -63,16 +63,11 @@ class OpenAICompatibleProvider:
     def redact(self, text: str) -> str:
         return redact(text, self.settings.api_key)
 
-    def client(self) -> Any:
-        with self._lock:
-            if self._client is None:
-                openai = sdk_errors.import_sdk("openai")
-                s = self.settings
-                options = sdk_errors.client_options(openai, s)
-                self._client = openai.OpenAI(
-                    base_url=s.base_url, api_key=s.api_key or NO_KEY, **options
-                )
-            return self._client
+    def _build_client(self) -> Any:
+        openai = sdk_errors.import_sdk("openai")
+        s = self.settings
+        options = sdk_errors.client_options(openai, s)
+        return openai.OpenAI(base_url=s.base_url, api_key=s.api_key or NO_KEY, **options)
 
     def list_models(self) -> list[str]:
         import openai

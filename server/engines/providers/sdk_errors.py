@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import importlib
 import logging
+import threading
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
@@ -31,6 +33,21 @@ def import_sdk(name: str) -> ModuleType:
         raise StopCalling(
             f"the {name} package is not installed; install AI-Prism's 'ai' extra"
         ) from None
+
+
+class LazyClient:
+    """An SDK client built on first use, once, however many section threads ask at the same time."""
+
+    def __init__(self, build: Callable[[], Any]):
+        self._build = build
+        self._client: Any = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> Any:
+        with self._lock:
+            if self._client is None:
+                self._client = self._build()
+            return self._client
 
 
 def client_options(sdk: ModuleType, settings: AISettings) -> dict[str, Any]:
