@@ -260,9 +260,11 @@ class ReviewService:
         self.jobs.submit("warm-up", self.warm_up, bounded=False)
 
     def warm_up(self) -> None:
-        """Read and review the built-in sample write-up with every framework, the likely one first;
-        a failure is only logged."""
+        """Read and review the built-in sample write-up with every framework, the likely one first,
+        and load the syllable table (the sample's sections are too short to score); a failure is
+        only logged."""
         from server import samples
+        from server.engines import syllables
 
         sample = samples.messy_investigation_docx()  # reading it walks the .docx reader's paths
         try:
@@ -279,6 +281,11 @@ class ReviewService:
                     offline.review(document, fw, as_of=date.today())
                 except Exception:
                     log.exception("warm-up with framework %s failed", fw.id)
+        with self._cpu_work:
+            try:
+                syllables.install()
+            except Exception:
+                log.exception("warm-up of the syllable table failed")
         self.warmed.set()
 
     def resume_interrupted(self, refresh_all: bool = False) -> list[str]:

@@ -162,10 +162,3 @@ def save(data_dir: Path, settings: UserSettings) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
-
-
-def update(data_dir: Path, changes: Mapping[str, Any], frameworks: Collection[str]) -> UserSettings:
-    """Validate `changes` over the saved settings and save the result."""
-    settings = parse(changes, frameworks, base=load(data_dir))
-    save(data_dir, settings)
-    return settings

@@ -16,6 +16,13 @@ from server.web.security import COOKIE, session_value
 FRAMEWORKS = {"investigation", "general"}
 
 
+def update(data_dir, changes, frameworks):
+    """What the settings page does with a change: validate it over the saved settings, save."""
+    settings = user_settings.parse(changes, frameworks, base=user_settings.load(data_dir))
+    user_settings.save(data_dir, settings)
+    return settings
+
+
 def test_defaults_when_no_file_was_saved(tmp_path):
     assert user_settings.load(tmp_path) == UserSettings()
 
@@ -30,7 +37,7 @@ def test_saved_settings_are_read_back(tmp_path):
 
 def test_a_partial_change_keeps_the_other_fields(tmp_path):
     user_settings.save(tmp_path, UserSettings("general", "bedrock", aws_profile="p"))
-    updated = user_settings.update(tmp_path, {"ai_provider": "off"}, FRAMEWORKS)
+    updated = update(tmp_path, {"ai_provider": "off"}, FRAMEWORKS)
     assert updated == UserSettings("general", "off", aws_profile="p")
     assert user_settings.load(tmp_path) == updated
 
@@ -50,7 +57,7 @@ def test_a_partial_change_keeps_the_other_fields(tmp_path):
 )
 def test_invalid_settings_are_refused_with_the_field_named(tmp_path, change, message):
     with pytest.raises(InvalidSettings, match=re.escape(message)):
-        user_settings.update(tmp_path, change, FRAMEWORKS)
+        update(tmp_path, change, FRAMEWORKS)
     assert not (tmp_path / "settings.json").exists()
 
 

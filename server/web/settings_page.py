@@ -12,6 +12,7 @@ import re
 from flask import Blueprint, current_app, jsonify, render_template, request
 
 from server import user_settings
+from server.ai_choice import desktop_ai
 from server.engines.ai_settings import AISettings
 from server.frameworks import available
 from server.secrets import KeyStore
@@ -88,9 +89,7 @@ def page():
 
 def _guidance_budget() -> int:
     settings = service().settings
-    if settings.ai is not None:
-        return settings.ai.guidance_chars
-    return settings.ai_limits.get("guidance_chars", AISettings().guidance_chars)
+    return (settings.ai or AISettings(**settings.ai_limits)).guidance_chars
 
 
 @settings_page.get("/api/v1/settings")
@@ -116,8 +115,10 @@ def write():
             keys.delete(chosen.ai_provider)
         if isinstance(key, str) and key.strip():
             keys.set(chosen.ai_provider, key)
-        if chosen.ai_provider == "anthropic" and keys.get("anthropic") is None:
-            raise InvalidSettings("The Claude API needs an API key (from console.anthropic.com).")
+    ai = desktop_ai(chosen, data_dir)
+    problems = ai.problems() if ai else []  # e.g. the Claude API without a key
+    if problems:
+        raise InvalidSettings(" ".join(problems))
     user_settings.save(data_dir, chosen)
     if wanted is not None:
         current = set(_muted())
