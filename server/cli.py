@@ -95,9 +95,11 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("path", type=Path)
     validate.set_defaults(handler=_fw_validate)
 
+    from server.cli_store import add_store_command
     from server.serve import add_serve_command
 
     add_serve_command(commands)
+    add_store_command(commands)
     return parser
 
 

@@ -23,6 +23,7 @@ MAX_ANALYSIS_WORKERS = 32
 DEFAULT_REGION = "us-east-1"
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")  # S3's bucket naming rules, in short
 _REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d+")
+_TABLE = re.compile(r"[A-Za-z0-9_.-]{3,255}")  # DynamoDB's table naming rules
 _HOST = re.compile(r"\*|[a-z0-9.-]+|\[[0-9a-f:]+\]")
 
 
@@ -54,6 +55,14 @@ def hosted_settings(env: Mapping[str, str]) -> Settings:
         problems.append(
             f"AWS_REGION (or AWS_DEFAULT_REGION) must be a region such as us-east-1, not {region!r}."
         )
+    table = env.get("AIPRISM_DYNAMODB_TABLE", "").strip()
+    if table and not _TABLE.fullmatch(table):
+        problems.append(
+            f"AIPRISM_DYNAMODB_TABLE must be a table name (3-255 letters, digits, '_', '-' or '.'), "
+            f"not {table!r}."
+        )
+    if table and not bucket:
+        problems.append("AIPRISM_DYNAMODB_TABLE is set but AIPRISM_S3_BUCKET is not; set both.")
     limits = _limits(env, problems)
     ai = _ai(env, region, problems)
     workers = _analysis_workers(env, ai is not None, problems)
@@ -65,6 +74,8 @@ def hosted_settings(env: Mapping[str, str]) -> Settings:
         limits=limits,
         store_url=f"s3://{bucket}/{prefix}" if bucket else "",
         store_region=region,
+        index_table=table,
+        create_resources=env.get("AIPRISM_CREATE_RESOURCES", "").strip() == "1",
         ai=ai,
         analysis_workers=workers,
     )

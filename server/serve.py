@@ -28,15 +28,20 @@ def add_serve_command(commands) -> None:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=0, help="0 picks a free port")
     serve.add_argument("--open", action="store_true", help="open the system browser on it")
-    serve.add_argument(
+    store_option(serve)
+    serve.set_defaults(handler=run)
+    add_data_dir(serve)
+
+
+def store_option(parser) -> None:
+    parser.add_argument(
         "--store",
         default=os.environ.get("AIPRISM_STORE_URL", ""),
         type=_store_url,
         metavar="URL",
-        help="s3://bucket/prefix keeps reviews in S3 (default: SQLite in the data folder)",
+        help="s3://bucket/prefix keeps reviews in S3, with AIPRISM_DYNAMODB_TABLE naming the "
+        "table for history and statistics if set (default: SQLite in the data folder)",
     )
-    serve.set_defaults(handler=run)
-    add_data_dir(serve)
 
 
 def _store_url(value: str) -> str:
@@ -86,6 +91,8 @@ def run(args: argparse.Namespace) -> int:
         allowed_hosts=hosts,
         store_url=args.store,
         store_region=aws_region(os.environ),
+        index_table=os.environ.get("AIPRISM_DYNAMODB_TABLE", "").strip() if args.store else "",
+        create_resources=os.environ.get("AIPRISM_CREATE_RESOURCES", "").strip() == "1",
         limits=Limits.from_env(os.environ),
         **({"token": os.environ["AIPRISM_TOKEN"]} if os.environ.get("AIPRISM_TOKEN") else {}),
     )

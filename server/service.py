@@ -15,6 +15,7 @@ from datetime import date
 from server import claims
 from server import diff as version_diff
 from server import stats as review_stats
+from server import upkeep
 from server.ai_choice import AIChoice
 from server.chat import answer as offline_answer
 from server.documents import clean_filename, load_document
@@ -30,7 +31,7 @@ from server.jobs import JobRunner
 from server.model import FINDING_TYPES, RISKS, Finding, Span, finding_id
 from server.review import DECISIONS, ReviewState, apply
 from server.settings import Settings
-from server.store.base import ReviewStore, StoreConflict
+from server.store.base import HistoryPage, HistoryQuery, ReviewStore, StoreConflict
 
 log = logging.getLogger(__name__)
 
@@ -85,8 +86,8 @@ class ReviewService:
         with self._lock:
             return self._locks.setdefault(review_id, threading.Lock())
 
-    def history(self) -> list[dict]:
-        return self.store.summaries()
+    def history(self, query: HistoryQuery | None = None) -> HistoryPage:
+        return self.store.history(query or HistoryQuery())
 
     def events(self, review_id: str) -> list[dict]:
         self.get(review_id)
@@ -244,12 +245,14 @@ class ReviewService:
 
     def start_resuming(self) -> None:
         """In the background, now and then every so often: pick up analyses that a crashed,
-        killed or replaced worker left unfinished, and bring lagging history rows up to date."""
-        first = [True]
+        killed or replaced worker left unfinished, and bring lagging history rows up to date.
+        Before the first scan, summaries written before the running totals get their tallies."""
 
         def scan() -> None:
-            self.resume_interrupted(refresh_all=first[0])
-            first[0] = False
+            if upkeep.needs_upgrade(self.store):
+                count = upkeep.upgrade(self.store)
+                log.info("gave %d review summaries their statistics tallies", count)
+            self.resume_interrupted()
 
         self.jobs.every(claims.STALE_AFTER_SECONDS, scan, name="resume-analyses")
 
@@ -288,24 +291,18 @@ class ReviewService:
                 log.exception("warm-up of the syllable table failed")
         self.warmed.set()
 
-    def resume_interrupted(self, refresh_all: bool = False) -> list[str]:
-        """Queue every analysis that needs running; return their ids.
-
-        A worker killed between appending an event and rewriting the summary leaves the history
-        row behind the log: rows of unfinished reviews are checked each time, all rows when
-        `refresh_all` (once per process, at start).
-        """
+    def resume_interrupted(self) -> list[str]:
+        """Queue every analysis that needs running; return their ids. Only the reviews the store
+        marks as unfinished are read (a queued or running analysis, or a summary whose writer was
+        killed before it caught up with the log), so an idle service reads nothing per review."""
         resumed = []
-        for summary in self.store.summaries():
-            unfinished = summary.get("status") in ("queued", "running")
-            if not (unfinished or refresh_all):
-                continue
+        for review_id in self.store.unfinished():
             try:
-                state = self.get(summary["id"])
+                state = self.get(review_id)
             except NotFound:
                 continue  # deleted since the listing
-            if state.last_seq != summary.get("seq"):
-                self._put_summary(state.id)
+            self._put_summary(state.id)  # catches up a lagging one; clears a stale mark
+            self.store.settled(state.id)
             if self._needs_analysis(state) and state.status != "failed":
                 self.jobs.submit(state.id, lambda rid=state.id: self.analyse(rid), bounded=False)
                 resumed.append(state.id)
@@ -458,7 +455,7 @@ class ReviewService:
 
     def stats(self) -> dict:
         return review_stats.compute(
-            self.store.summaries(), set(self.store.get_setting("muted_rules", []) or [])
+            self.store.totals(), set(self.store.get_setting("muted_rules", []) or [])
         )
 
     # --- the team's guidance for the AI ---
@@ -499,8 +496,9 @@ class ReviewService:
     def _append(
         self, review_id: str, kind: str, payload: dict, expect_seq: int | None = None
     ) -> None:
-        self.store.append(review_id, kind, payload, expect_seq=expect_seq)
-        self._put_summary(review_id)
+        with self.store.changing(review_id):
+            self.store.append(review_id, kind, payload, expect_seq=expect_seq)
+            self._put_summary(review_id)
 
     def _put_summary(self, review_id: str) -> None:
         self.store.put_summary(review_id, review_stats.summary_of(self.get(review_id)))

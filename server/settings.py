@@ -24,6 +24,9 @@ class Settings:
     limits: Limits = field(default_factory=Limits)
     store_url: str = ""  # "" → SQLite in data_dir; "s3://bucket/prefix" when hosted
     store_region: str = "us-east-1"  # the bucket's region (endpoint: boto3's AWS_ENDPOINT_URL_S3)
+    # The DynamoDB table for history rows and running totals beside the bucket ("": bucket only)
+    index_table: str = ""
+    create_resources: bool = False  # create the table when it is missing (tests, first deploy)
     desktop: bool = False  # inside the desktop window: pages load desktop.js (native dialogs)
     # The AI engine from the environment (hosted, `aiprism serve` with AIPRISM_AI_PROVIDER set).
     # None: hosted, AI is off; elsewhere the reviewer's choice on the settings page applies.

@@ -1,4 +1,12 @@
-"""Statistics across reviews, computed from the per-review summaries (never by folding every log)."""
+"""Statistics across reviews, kept as running totals so that reading them never reads every review.
+
+Each review's stored summary carries its `tallies`: flat counter names (`rule:<id>:accept`,
+`day:2026-12-02:findings`, …) with this review's contribution. A store keeps the sum of every
+summary's tallies, updating it in the same atomic step that replaces a summary (it adds the
+difference between the new tallies and the old), so the totals are exact under any number of
+writers and the statistics page reads them in a fixed number of requests. `recount` in
+server/store/recount.py rebuilds them from the logs when an operator suspects drift.
+"""
 
 from __future__ import annotations
 
@@ -7,44 +15,55 @@ from typing import Any
 
 from server.review import ReviewState
 
+TALLIES_VERSION = 1  # bump when the names change: stores then rebuild their totals once
+_DAY_KEYS = ("reviews", "findings", "accept", "reject")
+
 
 def summary_of(state: ReviewState) -> dict[str, Any]:
-    """The stored summary: the history row plus per-rule and per-checkpoint tallies for statistics."""
-    rules: dict[str, dict[str, int]] = defaultdict(lambda: {"total": 0, "accept": 0, "reject": 0})
-    checkpoints: Counter[str] = Counter()
+    """The stored summary: the history row plus this review's tallies."""
+    return {**state.summary(), "tallies": tallies_of(state)}
+
+
+def tallies_of(state: ReviewState) -> dict[str, int]:
+    """This review's counters; zero counts are left out."""
+    tallies: Counter[str] = Counter()
+    day = (state.created_at or "")[:10]
+    tallies["reviews"] += 1
+    tallies[f"day:{day}:reviews"] += 1
     for f in state.findings:
         action = (state.decisions.get(f.id) or {}).get("action")
-        rules[f.rule]["total"] += 1
-        if action in ("accept", "reject"):
-            rules[f.rule][action] += 1
-        checkpoints.update(f.checkpoints)
-    return {**state.summary(), "rules": dict(rules), "checkpoints": dict(checkpoints)}
+        decision = action if action in ("accept", "reject") else "pending"
+        tallies["findings"] += 1
+        tallies[f"day:{day}:findings"] += 1
+        tallies[f"type:{f.type}"] += 1
+        tallies[f"risk:{f.risk}"] += 1
+        tallies[f"decision:{decision}"] += 1
+        tallies[f"rule:{f.rule}:total"] += 1
+        if decision != "pending":
+            tallies[f"rule:{f.rule}:{decision}"] += 1
+            tallies[f"day:{day}:{decision}"] += 1
+        for checkpoint in f.checkpoints:
+            tallies[f"checkpoint:{checkpoint}"] += 1
+    return dict(tallies)
 
 
-def compute(summaries: list[dict[str, Any]], muted: set[str]) -> dict[str, Any]:
+def compute(totals: dict[str, int], muted: set[str]) -> dict[str, Any]:
+    """The statistics page's figures from a store's totals."""
+    groups: dict[str, Counter[str]] = defaultdict(Counter)
     by_rule: dict[str, dict[str, int]] = defaultdict(lambda: {"total": 0, "accept": 0, "reject": 0})
-    by_checkpoint: Counter[str] = Counter()
-    by_risk: Counter[str] = Counter()
-    by_decision: Counter[str] = Counter()
-    by_type: Counter[str] = Counter()
-    over_time: dict[str, dict[str, int]] = defaultdict(
-        lambda: {"reviews": 0, "findings": 0, "accept": 0, "reject": 0}
-    )
-    for s in summaries:
-        counts = s.get("counts", {})
-        day = (s.get("created_at") or "")[:10]
-        over_time[day]["reviews"] += 1
-        over_time[day]["findings"] += counts.get("total", 0)
-        for key, n in counts.get("by_decision", {}).items():
-            by_decision[key] += n
-            if key in ("accept", "reject"):
-                over_time[day][key] += n
-        by_risk.update(counts.get("by_risk", {}))
-        by_type.update(counts.get("by_type", {}))
-        by_checkpoint.update(s.get("checkpoints", {}))
-        for rule, tally in s.get("rules", {}).items():
-            for key in ("total", "accept", "reject"):
-                by_rule[rule][key] += tally.get(key, 0)
+    over_time: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(_DAY_KEYS, 0))
+    for name, n in totals.items():
+        if not n:
+            continue
+        kind, _, rest = name.partition(":")
+        if kind == "rule":
+            rule, _, key = rest.rpartition(":")
+            by_rule[rule][key] += n
+        elif kind == "day":
+            day, _, key = rest.rpartition(":")
+            over_time[day][key] += n
+        elif rest:
+            groups[kind][rest] += n
     rules = []
     for rule, tally in sorted(by_rule.items()):
         decided = tally["accept"] + tally["reject"]
@@ -60,12 +79,12 @@ def compute(summaries: list[dict[str, Any]], muted: set[str]) -> dict[str, Any]:
         (r for r in rules if r["reject"]), key=lambda r: (-r["reject"], r["rule"])
     )[:10]
     return {
-        "reviews": len(summaries),
-        "findings": sum(by_type.values()),
-        "by_type": dict(by_type),
-        "by_risk": dict(by_risk),
-        "by_decision": dict(by_decision),
-        "by_checkpoint": dict(sorted(by_checkpoint.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "reviews": totals.get("reviews", 0),
+        "findings": totals.get("findings", 0),
+        "by_type": dict(groups["type"]),
+        "by_risk": dict(groups["risk"]),
+        "by_decision": dict(groups["decision"]),
+        "by_checkpoint": dict(sorted(groups["checkpoint"].items(), key=lambda kv: (-kv[1], kv[0]))),
         "rules": rules,
         "most_rejected": most_rejected,
         "over_time": [{"day": day, **v} for day, v in sorted(over_time.items())],

@@ -14,9 +14,17 @@ from pathlib import Path
 
 import pytest
 
-from server.store.base import Event, ReviewStore, StoreConflict
+from server.store.base import Event, HistoryPage, HistoryQuery, ReviewStore, StoreConflict
 
 ISO_UTC_MS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
+
+
+def row(review_id: str, created_at: str, status: str = "done", framework: str = "investigation", seq: int = 1, **extra) -> dict:
+    return {"id": review_id, "created_at": created_at, "status": status, "framework": framework, "seq": seq, **extra}
+
+
+def ids(page: HistoryPage) -> list[str]:
+    return [r["id"] for r in page.rows]
 
 
 class StoreContract:
@@ -172,29 +180,120 @@ class StoreContract:
         assert [e.type for e in store.events("claimed")] == ["created", "started"]
 
     # --- the history list ---
-    def test_summaries_are_newest_first(self, store):
-        store.put_summary("old", {"id": "old", "created_at": "2026-01-01T09:00:00.000Z"})
-        store.put_summary("new", {"id": "new", "created_at": "2026-03-01T09:00:00.000Z"})
-        store.put_summary("mid", {"id": "mid", "created_at": "2026-02-01T09:00:00.000Z"})
-        assert [s["id"] for s in store.summaries()] == ["new", "mid", "old"]
+    def test_history_is_newest_first(self, store):
+        store.put_summary("old", row("old", "2026-01-01T09:00:00.000Z"))
+        store.put_summary("new", row("new", "2026-03-01T09:00:00.000Z"))
+        store.put_summary("mid", row("mid", "2026-02-01T09:00:00.000Z"))
+        assert ids(store.history(HistoryQuery())) == ["new", "mid", "old"]
+
+    def test_history_pages_follow_the_cursor_to_the_end_without_repeats(self, store):
+        for n in range(7):  # two share a timestamp: the id breaks the tie
+            store.put_summary(f"r{n}", row(f"r{n}", f"2026-01-0{min(n, 5) + 1}T09:00:00.000Z"))
+        seen, cursor, pages = [], None, 0
+        while True:
+            page = store.history(HistoryQuery(limit=3, cursor=cursor))
+            seen += ids(page)
+            pages += 1
+            if page.cursor is None:
+                break
+            cursor = page.cursor
+        assert seen == ["r6", "r5", "r4", "r3", "r2", "r1", "r0"] and pages == 3
+
+    def test_history_filters_by_status_framework_and_dates(self, store):
+        store.put_summary("a", row("a", "2026-01-01T09:00:00.000Z", status="done"))
+        store.put_summary("b", row("b", "2026-01-02T09:00:00.000Z", status="failed"))
+        store.put_summary("c", row("c", "2026-01-03T23:59:59.999Z", status="queued", framework="risk"))
+        store.put_summary("d", row("d", "2026-01-04T00:00:00.000Z", status="done"))
+        assert ids(store.history(HistoryQuery(status="done"))) == ["d", "a"]
+        assert ids(store.history(HistoryQuery(framework="risk"))) == ["c"]
+        assert ids(store.history(HistoryQuery(since="2026-01-02", until="2026-01-03"))) == ["c", "b"]
+        assert ids(store.history(HistoryQuery(status="done", until="2026-01-03"))) == ["a"]
+        first = store.history(HistoryQuery(status="done", limit=1))
+        assert ids(first) == ["d"]
+        rest = store.history(HistoryQuery(status="done", limit=1, cursor=first.cursor))
+        assert ids(rest) == ["a"] and rest.cursor is None
 
     def test_put_summary_replaces_the_previous_one(self, store):
-        store.put_summary(
-            "r1", {"id": "r1", "created_at": "2026-01-01T09:00:00.000Z", "status": "running"}
-        )
-        store.put_summary(
-            "r1", {"id": "r1", "created_at": "2026-01-01T09:00:00.000Z", "status": "done"}
-        )
-        assert store.summaries() == [
-            {"id": "r1", "created_at": "2026-01-01T09:00:00.000Z", "status": "done"}
+        store.put_summary("r1", row("r1", "2026-01-01T09:00:00.000Z", status="running", seq=2))
+        store.put_summary("r1", row("r1", "2026-01-01T09:00:00.000Z", status="done", seq=3))
+        assert store.history(HistoryQuery()).rows == [
+            row("r1", "2026-01-01T09:00:00.000Z", status="done", seq=3)
         ]
+        assert store.summary("r1")["status"] == "done"
+        assert store.summary("unknown") is None
 
     def test_summary_without_created_at_is_refused(self, store):
         with pytest.raises(ValueError, match="created_at"):
             store.put_summary("r1", {"id": "r1"})
 
-    def test_no_summaries_on_an_empty_store(self, store):
-        assert store.summaries() == []
+    def test_no_history_on_an_empty_store(self, store):
+        page = store.history(HistoryQuery())
+        assert page.rows == [] and page.cursor is None
+        assert store.totals() == {} and store.unfinished() == []
+
+    def test_a_cursor_from_elsewhere_is_refused(self):
+        with pytest.raises(ValueError, match="cursor"):
+            HistoryQuery(cursor="not-a-cursor")
+
+    # --- running totals ---
+    def test_totals_are_the_sum_of_the_summaries_tallies(self, store):
+        store.put_summary("a", row("a", "2026-01-01T09:00:00.000Z", tallies={"x": 2, "y": 1}))
+        store.put_summary("b", row("b", "2026-01-02T09:00:00.000Z", tallies={"x": 3}))
+        assert store.totals() == {"x": 5, "y": 1}
+        store.put_summary("a", row("a", "2026-01-01T09:00:00.000Z", seq=2, tallies={"x": 1}))
+        assert store.totals() == {"x": 4}
+        assert "tallies" not in store.history(HistoryQuery()).rows[0]
+        assert store.summary("a")["tallies"] == {"x": 1}
+        store.append("b", "created", {})
+        store.delete_review("b")
+        assert store.totals() == {"x": 1}
+
+    def test_an_older_summary_than_the_stored_one_is_dropped(self, store):
+        store.put_summary("a", row("a", "2026-01-01T09:00:00.000Z", seq=5, tallies={"x": 5}))
+        store.put_summary("a", row("a", "2026-01-01T09:00:00.000Z", seq=4, tallies={"x": 4}))
+        assert store.summary("a")["seq"] == 5 and store.totals() == {"x": 5}
+
+    def test_concurrent_summaries_lose_no_count(self, store, tmp_path):
+        stores = [self.make_store(tmp_path) for _ in range(4)]
+        errors = []
+
+        def write(n: int) -> None:
+            try:
+                own = stores[n % len(stores)]
+                for seq in range(1, 6):  # each review grows, its writes racing the others'
+                    tallies = {"x": seq, f"only-{n}": 1}
+                    own.put_summary(f"r{n}", row(f"r{n}", "2026-01-01T09:00:00.000Z", seq=seq, tallies=tallies))
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=write, args=(n,)) for n in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        for own in stores:
+            own.close()
+        assert errors == []
+        assert store.totals() == {"x": 40, **{f"only-{n}": 1 for n in range(8)}}
+
+    def test_replace_totals_sets_them_outright(self, store):
+        store.put_summary("a", row("a", "2026-01-01T09:00:00.000Z", tallies={"x": 2}))
+        store.replace_totals({"x": 2})
+        assert store.totals() == {"x": 2}
+
+    # --- what the background scan reads ---
+    def test_unfinished_lists_queued_and_running_reviews_only(self, store):
+        for review_id, status in (("q", "queued"), ("r", "running"), ("d", "done"), ("f", "failed")):
+            store.append(review_id, "created", {})
+            store.put_summary(review_id, row(review_id, "2026-01-01T09:00:00.000Z", status=status, seq=1))
+        assert sorted(store.unfinished()) == ["q", "r"]
+        store.put_summary("r", row("r", "2026-01-01T09:00:00.000Z", status="done", seq=1))
+        assert store.unfinished() == ["q"]
+
+    def test_review_ids_lists_every_review(self, store):
+        for review_id in ("a", "b/c", "d.e"):
+            store.append(review_id, "created", {})
+        assert sorted(store.review_ids()) == ["a", "b/c", "d.e"]
 
     # --- deleting ---
     def test_delete_removes_events_summary_and_progress(self, store):
@@ -204,7 +303,7 @@ class StoreContract:
         store.append("kept", "created", {})
         assert store.delete_review("gone") is True
         assert store.events("gone") == []
-        assert store.summaries() == []
+        assert store.history(HistoryQuery()).rows == []
         assert store.progress("gone") is None
         assert [e.seq for e in store.events("kept")] == [1]
 
@@ -274,7 +373,7 @@ class StoreContract:
             assert second.get_blob("r1", sha) == b"kept bytes"
             assert second.events("r1") == before
             assert second.append("r1", "completed", {}).seq == 3
-            assert [s["id"] for s in second.summaries()] == ["r1"]
+            assert ids(second.history(HistoryQuery())) == ["r1"]
             assert second.progress("r1") == {"done": 1, "total": 1}
             assert second.get_setting("muted_rules") == ["x"]
         finally:

@@ -547,3 +547,25 @@ def test_settings_show_each_providers_fields_and_attach_team_guidelines(watched,
     expect(item.locator(".guidelines-state")).to_have_text("no document attached")
     stored = server.api.get(server.url("/api/v1/frameworks/investigation/guidelines")).json()
     assert stored == {"guidelines": None}
+
+
+def test_history_loads_older_pages_as_the_reader_scrolls(watched, server):
+    for n in range(7):
+        assert server.upload(b"# Summary\n\nA short note.\n", f"page-{n}.md").status_code == 202
+    expected = [r["id"] for r in server.api.get(server.url("/api/v1/reviews?limit=200")).json()["reviews"]]
+    assert len(expected) > 8
+    page = watched.page
+    page.set_viewport_size({"width": 1400, "height": 500})
+    page.goto(server.url("/history?limit=4"))
+    rows = page.locator("#history-rows tr[data-review]")
+    expect(rows).to_have_count(4)
+    page.locator("#history-more").scroll_into_view_if_needed()
+    expect(rows).to_have_count(8)  # the next page, appended when the end came into view
+    for _ in range(len(expected)):  # and so on to the oldest, each page when its end shows
+        if page.locator("#history-more").is_hidden():
+            break
+        page.locator("#history-more").scroll_into_view_if_needed()
+        page.wait_for_timeout(200)
+    expect(rows).to_have_count(len(expected))
+    assert [r.get_attribute("data-review") for r in rows.all()] == expected
+    expect(page.locator("#history-more")).to_be_hidden()

@@ -17,6 +17,7 @@ from server.jobs import JobRunner
 from server.samples import messy_investigation_docx
 from server.service import ReviewService
 from server.settings import Settings
+from server.store.base import HistoryQuery
 from server.store.sqlite import SQLiteStore
 
 LONG_AGO = "2020-01-01T00:00:00.000Z"
@@ -157,9 +158,9 @@ def test_a_history_row_left_behind_by_a_kill_is_brought_up_to_date(service):
         review_id, "started", {"owner": claims.THIS_PROCESS}
     )  # summary not rewritten
     service.store.append(review_id, "failed", {"error": {"code": "x", "message": "y"}})
-    assert service.store.summaries()[0]["status"] == "queued"
+    assert service.store.history(HistoryQuery()).rows[0]["status"] == "queued"
     assert service.resume_interrupted() == []  # failed runs wait for the reviewer's retry
-    assert service.store.summaries()[0]["status"] == "failed"
+    assert service.store.history(HistoryQuery()).rows[0]["status"] == "failed"
 
 
 def test_heartbeat_rewrites_progress_while_a_step_takes_long(tmp_path):

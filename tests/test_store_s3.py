@@ -18,6 +18,8 @@ from botocore.config import Config
 from botocore.exceptions import ConnectionClosedError
 from botocore.stub import Stubber
 
+from server.store.base import HistoryQuery
+from server.store.dynamo_index import DynamoIndex
 from server.store.s3 import CLIENT_CONFIG, S3Store, StoreUnavailable
 from server.store.sqlite import StoreDamaged, StoreTooNew
 from tests.moto_server import FAKE_AWS_ENV, moto_endpoint  # noqa: F401
@@ -50,8 +52,13 @@ class S3:
             self.admin.create_bucket(Bucket=bucket)
         return bucket
 
-    def store(self, bucket: str, prefix: str = PREFIX) -> S3Store:
-        return S3Store(bucket, prefix, client=self.client())
+    def store(self, bucket: str, prefix: str = PREFIX, table: str | None = None) -> S3Store:
+        index = None
+        if table:
+            client = self.session.client("dynamodb", endpoint_url=self.endpoint)
+            index = DynamoIndex(table, f"s3://{bucket}/{prefix}", client=client)
+            index.ensure_table(create=True)
+        return S3Store(bucket, prefix, client=self.client(), index=index)
 
     def keys(self, bucket: str) -> list[str]:
         pages = self.admin.get_paginator("list_objects_v2").paginate(Bucket=bucket)
@@ -76,6 +83,18 @@ class TestS3Store(StoreContract):
 
     def make_store(self, tmp_path: Path) -> S3Store:
         return self.s3.store(self.s3.bucket(tmp_path))
+
+
+class TestS3StoreWithTable(StoreContract):
+    """The same contract with history rows and totals in a DynamoDB table (one table for the
+    module: each test's bucket is its own namespace in it)."""
+
+    @pytest.fixture(autouse=True)
+    def _s3(self, s3):
+        self.s3 = s3
+
+    def make_store(self, tmp_path: Path) -> S3Store:
+        return self.s3.store(self.s3.bucket(tmp_path), table="aiprism-index")
 
 
 @pytest.fixture
@@ -112,7 +131,7 @@ def test_objects_live_under_the_prefix_only(s3, bucket):
         "team-a/reviews/settings/muted_rules.json",
     ]
     neighbour = s3.store(bucket, "team-b")
-    assert neighbour.events("r1") == [] and neighbour.summaries() == []
+    assert neighbour.events("r1") == [] and neighbour.history(HistoryQuery()).rows == []
     assert neighbour.get_setting("muted_rules") is None
 
 

@@ -73,7 +73,7 @@ def test_a_newer_database_is_refused_with_a_clear_message(db_path):
     with raw(db_path) as db:
         db.execute("PRAGMA user_version=99")
     with pytest.raises(
-        StoreTooNew, match=r"newer version of AI-Prism \(schema 99; this version knows up to 2\)"
+        StoreTooNew, match=r"newer version of AI-Prism \(schema 99; this version knows up to 3\)"
     ):
         SQLiteStore(db_path)
 

@@ -5,8 +5,10 @@ Layout under the prefix:
     layout.json                                 {"layout": 2}; a newer layout is refused
     reviews/<id>/uploads/<sha256>               the review's documents as uploaded, written once
     reviews/<id>/events/<seq:010d>.json         one object per event
-    reviews/<id>/summary.json, progress.json    last writer wins
+    reviews/<id>/summary.json, progress.json    last writer wins (summary.json: bucket-only setups)
     settings/<key>.json
+    unfinished/<id>                             while an analysis is queued or running
+    pending/<id>/<writer>                       while a writer appends and rewrites the summary
 
 S3 has no transactions, but it has conditional writes: `PutObject` with `If-None-Match: *` fails
 with 412 when the key exists. Appending is "find the latest seq, create seq + 1 only if absent": of
@@ -15,6 +17,11 @@ dense and nothing is lost. Everything of a review lives under its own prefix, so
 deletes its document too (layout 1, before this, kept documents apart under `blobs/<sha256>`; they
 are still read there). Each process caches the latest seq it saw per review, so finding the
 latest is one small listing that starts at that seq instead of at the beginning of the log.
+
+History rows and statistics: with a DynamoDB table (server/store/dynamo_index.py), pages and totals
+cost a fixed number of requests however many reviews exist. A bucket alone still works, reading
+every summary.json for each page, as small teams can afford. Either way the background scan lists
+only the two marker prefixes, so an idle service makes no per-review requests.
 """
 
 from __future__ import annotations
@@ -28,20 +35,32 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
 from server.errors import AIPrismError
-from server.store.base import Event, ReviewStore, StoreConflict
+from server.store.base import (
+    UNFINISHED,
+    Event,
+    HistoryPage,
+    HistoryQuery,
+    ReviewStore,
+    StoreConflict,
+    page_of,
+)
+from server.store.dynamo_index import DynamoIndex
 from server.store.sqlite import StoreDamaged, StoreTooNew, utc_now
 
 LAYOUT = 2  # bump, and teach this module to read the old one, when the layout changes
 APPEND_ATTEMPTS = 25  # each lost race costs one listing and one put, after a jittered pause
 READERS = 8  # parallel GETs within one call
+PENDING_GRACE = timedelta(seconds=60)  # a live writer rewrites the summary long before this
 CLIENT_CONFIG = Config(
     retries={"mode": "standard", "max_attempts": 5},
     connect_timeout=5,
@@ -100,8 +119,10 @@ class S3Store(ReviewStore):
         *,
         region: str = "us-east-1",
         endpoint_url: str | None = None,
+        index: DynamoIndex | None = None,
     ):
         self.bucket = bucket
+        self.index = index  # None: history and totals are read from the summaries in the bucket
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
         # A session of its own: boto3's default session is not safe to share between threads.
         self._client = client or boto3.session.Session().client(
@@ -320,27 +341,100 @@ class S3Store(ReviewStore):
                     f"The S3 bucket '{self.bucket}' refused to delete {first.get('Key')}: "
                     f"{first.get('Code')} {first.get('Message', '')}"
                 )
+        if self.index:
+            self.index.delete(review_id)
+        self._call("delete_object", Key=f"{self.prefix}unfinished/{_segment(review_id)}")
         self._last_seq.pop(review_id, None)
         return bool(keys)
 
-    # --- the history list ---
+    # --- the history list and the running totals ---
     def put_summary(self, review_id: str, summary: dict[str, Any]) -> None:
         if "created_at" not in summary:
             raise ValueError(f"the summary of review {review_id} has no 'created_at'")
         self._ready()
-        self._put_json(self._review(review_id) + "summary.json", summary)
+        if self.index:
+            self.index.put(review_id, summary)
+        else:  # last writer wins, unless what it would replace is plainly newer
+            key = self._review(review_id) + "summary.json"
+            stored = self._get_json(key) or {}
+            if (stored.get("seq") or 0) > (summary.get("seq") or 0):
+                return
+            self._put_json(key, summary)
+        marker = f"{self.prefix}unfinished/{_segment(review_id)}"
+        if summary.get("status") in UNFINISHED:
+            self._call("put_object", Key=marker, Body=b"")
+        else:
+            self._call("delete_object", Key=marker)  # free, and fine when there is none
 
-    def summaries(self) -> list[dict[str, Any]]:
+    def summary(self, review_id: str) -> dict[str, Any] | None:
         self._ready()
-        pages = self._pages(self.prefix + "reviews/", Delimiter="/")
-        reviews = [p["Prefix"] for page in pages for p in page.get("CommonPrefixes", [])]
+        if self.index:
+            return self.index.get(review_id)
+        return self._get_json(self._review(review_id) + "summary.json")
+
+    def _bucket_summaries(self) -> list[dict[str, Any]]:
+        """Every summary.json, newest first: a bucket-only setup's history and totals."""
+        reviews = [self._review(review_id) for review_id in self.review_ids()]
         found = self._map(lambda review: self._get_json(review + "summary.json"), reviews)
         ordered = sorted(
             ((summary, review) for summary, review in zip(found, reviews, strict=True) if summary),
-            key=lambda pair: (str(pair[0].get("created_at", "")), pair[1]),
+            key=lambda pair: (str(pair[0].get("created_at", "")), str(pair[0].get("id", ""))),
             reverse=True,
         )
         return [summary for summary, _ in ordered]
+
+    def history(self, query: HistoryQuery) -> HistoryPage:
+        self._ready()
+        if self.index:
+            return self.index.history(query)
+        rows = [s for s in self._bucket_summaries() if query.matches(s)]
+        return page_of(rows[: query.limit + 1], query.limit)
+
+    def totals(self) -> dict[str, int]:
+        self._ready()
+        if self.index:
+            return self.index.totals()
+        sums: dict[str, int] = {}
+        for summary in self._bucket_summaries():
+            for name, n in (summary.get("tallies") or {}).items():
+                sums[name] = sums.get(name, 0) + n
+        return {name: n for name, n in sums.items() if n}
+
+    def replace_totals(self, totals: dict[str, int]) -> None:
+        self._ready()
+        if self.index:  # a bucket alone sums its summaries on every read: nothing can drift
+            self.index.replace_totals(totals)
+
+    def unfinished(self) -> list[str]:
+        self._ready()
+        found = [unquote(k.rsplit("/", 1)[-1]) for k in self._keys(self.prefix + "unfinished/")]
+        stale = datetime.now(UTC) - PENDING_GRACE
+        for page in self._pages(self.prefix + "pending/"):
+            for entry in page.get("Contents", []):
+                if entry["LastModified"] < stale:  # its writer died between log and summary
+                    found.append(unquote(entry["Key"].rsplit("/", 2)[-2]))
+        return list(dict.fromkeys(found))
+
+    @contextmanager
+    def changing(self, review_id: str) -> Iterator[None]:
+        self._ready()
+        key = f"{self.prefix}pending/{_segment(review_id)}/{uuid.uuid4().hex}"
+        self._call("put_object", Key=key, Body=b"")
+        yield  # not in a finally: a failed write leaves the marker for the scan to clear
+        self._call("delete_object", Key=key)
+
+    def settled(self, review_id: str) -> None:
+        stale = datetime.now(UTC) - PENDING_GRACE
+        for page in self._pages(f"{self.prefix}pending/{_segment(review_id)}/"):
+            for entry in page.get("Contents", []):
+                if entry["LastModified"] < stale:
+                    self._call("delete_object", Key=entry["Key"])
+
+    def review_ids(self) -> Iterator[str]:
+        self._ready()
+        for page in self._pages(self.prefix + "reviews/", Delimiter="/"):
+            for entry in page.get("CommonPrefixes", []):
+                yield unquote(entry["Prefix"].rstrip("/").rsplit("/", 1)[-1])
 
     # --- live progress ---
     def set_progress(self, review_id: str, progress: dict[str, Any]) -> None:
@@ -371,3 +465,5 @@ class S3Store(ReviewStore):
         except (ClientError, BotoCoreError) as exc:
             raise self._unavailable(exc) from exc
         self._ready()
+        if self.index:
+            self.index.check()

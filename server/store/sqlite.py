@@ -26,7 +26,16 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from server.errors import AIPrismError
-from server.store.base import Event, ReviewStore, StoreConflict
+from server.store.base import (
+    UNFINISHED,
+    Event,
+    HistoryPage,
+    HistoryQuery,
+    ReviewStore,
+    StoreConflict,
+    difference,
+    page_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +84,22 @@ def _migration_2(db: sqlite3.Connection) -> None:
     )
 
 
+def _migration_3(db: sqlite3.Connection) -> None:
+    """History pages filter and seek by columns; statistics read running totals."""
+    for column in ("status TEXT", "framework TEXT", "seq INTEGER"):
+        db.execute(f"ALTER TABLE summaries ADD COLUMN {column}")
+    db.execute(
+        "UPDATE summaries SET status = json_extract(data, '$.status'),"
+        " framework = json_extract(data, '$.framework'), seq = json_extract(data, '$.seq')"
+    )
+    db.execute("DROP INDEX summaries_by_created_at")
+    db.execute("CREATE INDEX summaries_newest_first ON summaries (created_at DESC, review_id DESC)")
+    db.execute("CREATE INDEX summaries_by_status ON summaries (status)")
+    db.execute("CREATE TABLE totals (name TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID")
+
+
 # Applied in order, each once; `PRAGMA user_version` records how many have run. Append only.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migration_1, _migration_2]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migration_1, _migration_2, _migration_3]
 
 
 def utc_now() -> str:
@@ -86,6 +109,20 @@ def utc_now() -> str:
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _stored_summary(db: sqlite3.Connection, review_id: str) -> dict[str, Any] | None:
+    row = db.execute("SELECT data FROM summaries WHERE review_id = ?", (review_id,)).fetchone()
+    return json.loads(row[0]) if row else None
+
+
+def _add_to_totals(db: sqlite3.Connection, delta: dict[str, int]) -> None:
+    db.executemany(
+        "INSERT INTO totals (name, n) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET n = n + excluded.n",
+        delta.items(),
+    )
+    if delta:
+        db.execute("DELETE FROM totals WHERE n = 0")
 
 
 def _retryable(exc: Exception) -> bool:
@@ -260,6 +297,8 @@ class SQLiteStore(ReviewStore):
                     "SELECT sha256 FROM uploads WHERE review_id = ?", (review_id,)
                 )
             ]
+            old = _stored_summary(db, review_id)
+            _add_to_totals(db, difference(old and old.get("tallies"), None))
             removed = 0
             for statement in (
                 "DELETE FROM events WHERE review_id = ?",
@@ -278,23 +317,81 @@ class SQLiteStore(ReviewStore):
 
         return self._write(delete)
 
-    # --- the history list ---
+    # --- the history list and the running totals ---
     def put_summary(self, review_id: str, summary: dict[str, Any]) -> None:
         if "created_at" not in summary:
             raise ValueError(f"the summary of review {review_id} has no 'created_at'")
-        self._write(
-            lambda db: db.execute(
-                "INSERT INTO summaries (review_id, created_at, data) VALUES (?, ?, ?) "
-                "ON CONFLICT (review_id) DO UPDATE SET created_at = excluded.created_at, data = excluded.data",
-                (review_id, summary["created_at"], _dumps(summary)),
-            )
-        )
 
-    def summaries(self) -> list[dict[str, Any]]:
+        def replace(db: sqlite3.Connection) -> None:
+            old = _stored_summary(db, review_id)
+            if old is not None and (old.get("seq") or 0) > (summary.get("seq") or 0):
+                return  # a slower writer's older view
+            _add_to_totals(db, difference(old and old.get("tallies"), summary.get("tallies")))
+            db.execute(
+                "INSERT INTO summaries (review_id, created_at, status, framework, seq, data)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (review_id) DO UPDATE SET"
+                " created_at = excluded.created_at, status = excluded.status,"
+                " framework = excluded.framework, seq = excluded.seq, data = excluded.data",
+                (
+                    review_id,
+                    summary["created_at"],
+                    summary.get("status"),
+                    summary.get("framework"),
+                    summary.get("seq"),
+                    _dumps(summary),
+                ),
+            )
+
+        self._write(replace)
+
+    def summary(self, review_id: str) -> dict[str, Any] | None:
+        return _stored_summary(self._db(), review_id)
+
+    def history(self, query: HistoryQuery) -> HistoryPage:
+        where, values = [], []
+        for column, value in (("status", query.status), ("framework", query.framework)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                values.append(value)
+        if query.since:
+            where.append("created_at >= ?")
+            values.append(query.since)
+        if query.upper_bound:
+            where.append("created_at < ?")
+            values.append(query.upper_bound)
+        if query.after:
+            where.append("(created_at, review_id) < (?, ?)")
+            values.extend(query.after)
+        sql = "SELECT data FROM summaries"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY created_at DESC, review_id DESC LIMIT ?"
+        rows = self._db().execute(sql, (*values, query.limit + 1))
+        return page_of([json.loads(data) for (data,) in rows], query.limit)
+
+    def totals(self) -> dict[str, int]:
+        return dict(self._db().execute("SELECT name, n FROM totals"))
+
+    def replace_totals(self, totals: dict[str, int]) -> None:
+        def replace(db: sqlite3.Connection) -> None:
+            db.execute("DELETE FROM totals")
+            _add_to_totals(db, totals)
+
+        self._write(replace)
+
+    def unfinished(self) -> list[str]:
+        # A summary behind its log (its writer was killed in between) is found by the seq.
         rows = self._db().execute(
-            "SELECT data FROM summaries ORDER BY created_at DESC, review_id DESC"
+            "SELECT review_id FROM summaries WHERE status IN (?, ?) UNION"
+            " SELECT s.review_id FROM summaries s WHERE s.seq IS NOT"
+            " (SELECT MAX(e.seq) FROM events e WHERE e.review_id = s.review_id)",
+            UNFINISHED,
         )
-        return [json.loads(data) for (data,) in rows]
+        return [review_id for (review_id,) in rows]
+
+    def review_ids(self) -> Iterator[str]:
+        rows = self._db().execute("SELECT DISTINCT review_id FROM events").fetchall()
+        return iter([review_id for (review_id,) in rows])
 
     # --- live progress ---
     def set_progress(self, review_id: str, progress: dict[str, Any]) -> None:

@@ -63,9 +63,14 @@ def create_app(settings: Settings, store: ReviewStore | None = None) -> Flask:
 def open_store(settings: Settings) -> ReviewStore:
     """S3 when `store_url` is s3://bucket/prefix (boto3 imported only then), else SQLite."""
     if settings.store_url.startswith("s3://"):
+        from server.store.dynamo_index import DynamoIndex
         from server.store.s3 import S3Store
 
-        return S3Store.from_url(settings.store_url, region=settings.store_region)
+        index = None
+        if settings.index_table:
+            index = DynamoIndex(settings.index_table, settings.store_url, region=settings.store_region)
+            index.ensure_table(create=settings.create_resources)
+        return S3Store.from_url(settings.store_url, region=settings.store_region, index=index)
     from server.store.sqlite import SQLiteStore
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)

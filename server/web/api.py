@@ -12,9 +12,11 @@ from flask import Blueprint, Response, current_app, jsonify, request, stream_wit
 
 from server.review import ReviewState
 from server.service import InvalidRequest, ReviewService
+from server.store.base import HistoryQuery
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 STREAM_SECONDS = 120  # the longest one progress stream stays open
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def service() -> ReviewService:
@@ -74,9 +76,31 @@ def create_review():
     return jsonify({"id": state.id, "status": state.status}), 202
 
 
+def history_query(args) -> HistoryQuery:
+    """The history page asked for in a request's query string (limit, cursor and filters)."""
+    values = {}
+    for name in ("cursor", "status", "framework", "since", "until"):
+        value = (args.get(name) or "").strip()
+        if value:
+            values[name] = value
+    for name in ("since", "until"):
+        if name in values and not _DATE.fullmatch(values[name]):
+            raise InvalidRequest(f"The '{name}' filter must be a date such as 2026-12-02.")
+    if "limit" in args:
+        try:
+            values["limit"] = int(args["limit"])
+        except ValueError:
+            raise InvalidRequest("The 'limit' must be a whole number.") from None
+    try:
+        return HistoryQuery(**values)
+    except ValueError as exc:
+        raise InvalidRequest(f"{exc}.") from None
+
+
 @api.get("/reviews")
 def list_reviews():
-    return jsonify({"reviews": service().history()})
+    page = service().history(history_query(request.args))
+    return jsonify({"reviews": page.rows, "next_cursor": page.cursor})
 
 
 @api.get("/reviews/<review_id>")

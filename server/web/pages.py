@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, current_app, jsonify, render_template, request
 
 from server.frameworks import available
 from server.service import ReviewService
-from server.web.api import review_json
+from server.store.base import HistoryQuery
+from server.web.api import history_query, review_json
 
 pages = Blueprint(
     "pages",
@@ -26,7 +27,7 @@ def home():
     frameworks = sorted(available(service().settings.frameworks_dir).values(), key=lambda f: f.id)
     return render_template(
         "home.html",
-        reviews=service().history()[:10],
+        reviews=service().history(HistoryQuery(limit=10)).rows,
         frameworks=frameworks,
         default_framework=service().settings.default_framework,
     )
@@ -43,7 +44,19 @@ def review(review_id: str):
 
 @pages.get("/history")
 def history():
-    return render_template("history.html", reviews=service().history())
+    query = history_query(request.args)
+    frameworks = sorted(available(service().settings.frameworks_dir))
+    return render_template(
+        "history.html", page=service().history(query), query=query, frameworks=frameworks
+    )
+
+
+@pages.get("/history/rows")
+def history_rows():
+    """The next page of the history table's rows, for the page's scrolling (same markup)."""
+    page = service().history(history_query(request.args))
+    html = render_template("_history_rows.html", rows=page.rows)
+    return jsonify({"html": html, "next_cursor": page.cursor})
 
 
 @pages.get("/reviews/<review_id>/diff")

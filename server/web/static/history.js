@@ -1,8 +1,39 @@
-// History: deleting a review (after confirmation) removes its row.
+// History: older pages load as the reader scrolls to the end (or presses the button); deleting a
+// review (after confirmation) removes its row.
 import { api, announce, showError } from "./app.js";
 
 const table = document.getElementById("history-table");
 const errorBox = document.getElementById("history-error");
+const more = document.getElementById("history-more");
+let loading = false;
+
+// The next page's rows come rendered (and escaped) by the server, with the filters of this page.
+async function loadMore() {
+  const cursor = more.dataset.nextCursor;
+  if (!cursor || loading) return;
+  loading = true;
+  const params = new URLSearchParams(window.location.search);
+  params.set("cursor", cursor);
+  try {
+    const page = await api("GET", `/history/rows?${params}`);
+    document.getElementById("history-rows").insertAdjacentHTML("beforeend", page.html);
+    more.dataset.nextCursor = page.next_cursor || "";
+    more.hidden = !page.next_cursor;
+    loading = false;
+    // Still in view (a tall screen): the observer will not fire again, so go on.
+    if (!more.hidden && more.getBoundingClientRect().top < window.innerHeight) loadMore();
+  } catch (err) {
+    loading = false;
+    showError(errorBox, err.message);
+  }
+}
+
+if (more) {
+  document.getElementById("history-more-button").addEventListener("click", loadMore);
+  new IntersectionObserver((entries) => {
+    if (entries.some((entry) => entry.isIntersecting)) loadMore();
+  }).observe(more);
+}
 
 if (table) {
   table.addEventListener("click", async (event) => {
