@@ -48,19 +48,23 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.cold
 
 # The server benchmarks take some 2.5 minutes each, so `make bench` stays the quick one.
-.PHONY: bench-load bench-cloud bench-all
+.PHONY: bench-load bench-cloud bench-scale bench-all
 bench-load: $(STAMP)
 	$(BIN)/python -m bench.load
 
 bench-cloud: $(STAMP)
 	$(BIN)/python -m bench.cloud_load
 
+# The hosted store at 100 to 100,000 reviews (moto): requests and time per page and idle scan.
+bench-scale: $(STAMP)
+	$(BIN)/python -m bench.scale
+
 # A real local model (llama.cpp's server, SmolLM2-135M) reviewing a short write-up: some 4 minutes.
 .PHONY: bench-ai
 bench-ai: $(STAMP)
 	$(BIN)/python -m bench.ai_local
 
-bench-all: bench bench-load bench-cloud bench-ai
+bench-all: bench bench-load bench-cloud bench-scale bench-ai
 
 # The frozen desktop app in dist/ai-prism/ (PyInstaller, from its own clean venv under build/).
 build: $(STAMP)

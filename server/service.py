@@ -10,7 +10,7 @@ import logging
 import threading
 import uuid
 from collections import OrderedDict
-from datetime import date
+from datetime import date, timedelta
 
 from server import claims
 from server import diff as version_diff
@@ -454,8 +454,9 @@ class ReviewService:
         return version_diff.compare(self._analysed(state.parent_id), state)
 
     def stats(self) -> dict:
+        since = (date.today() - timedelta(days=review_stats.OVER_TIME_DAYS)).isoformat()
         return review_stats.compute(
-            self.store.totals(), set(self.store.get_setting("muted_rules", []) or [])
+            self.store.totals(since), set(self.store.get_setting("muted_rules", []) or []), since
         )
 
     # --- the team's guidance for the AI ---

@@ -16,6 +16,7 @@ from typing import Any
 from server.review import ReviewState
 
 TALLIES_VERSION = 1  # bump when the names change: stores then rebuild their totals once
+OVER_TIME_DAYS = 365  # the "over time" chart: the last year, by day
 _DAY_KEYS = ("reviews", "findings", "accept", "reject")
 
 
@@ -47,8 +48,8 @@ def tallies_of(state: ReviewState) -> dict[str, int]:
     return dict(tallies)
 
 
-def compute(totals: dict[str, int], muted: set[str]) -> dict[str, Any]:
-    """The statistics page's figures from a store's totals."""
+def compute(totals: dict[str, int], muted: set[str], since: str = "") -> dict[str, Any]:
+    """The statistics page's figures from a store's totals; days before `since` are left out."""
     groups: dict[str, Counter[str]] = defaultdict(Counter)
     by_rule: dict[str, dict[str, int]] = defaultdict(lambda: {"total": 0, "accept": 0, "reject": 0})
     over_time: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(_DAY_KEYS, 0))
@@ -61,7 +62,8 @@ def compute(totals: dict[str, int], muted: set[str]) -> dict[str, Any]:
             by_rule[rule][key] += n
         elif kind == "day":
             day, _, key = rest.rpartition(":")
-            over_time[day][key] += n
+            if day >= since:
+                over_time[day][key] += n
         elif rest:
             groups[kind][rest] += n
     rules = []

@@ -38,7 +38,7 @@ def upgrade(store: ReviewStore, report: Callable[[int], None] | None = None) -> 
         summary = store.summary(review_id)
         if summary is not None and "tallies" in summary:
             return False
-        if summary is not None and "counts" in summary:
+        if summary is not None and "rules" in summary:  # as versions before the totals wrote it
             fresh = {**summary, "tallies": legacy_tallies(summary)}
             fresh.pop("rules", None), fresh.pop("checkpoints", None)
         else:

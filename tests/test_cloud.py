@@ -22,13 +22,14 @@ import pytest
 import requests
 import yaml
 
-from server import __version__
+from server import __version__, upkeep
 from server.ai_choice import AIChoice
 from server.engines.ai_settings import DEFAULT_MODELS as MODELS
 from server.hosted import HostedSettingsError, hosted_settings, storage_kind
 from server.review import fold
 from server.samples import messy_investigation_docx
 from server.stats import summary_of
+from server.store.dynamo_index import DynamoIndex
 from server.store.s3 import S3Store
 from tests.fake_bedrock import FakeBedrock
 from tests.moto_server import moto_endpoint  # noqa: F401 - the module-scoped fixture
@@ -415,6 +416,48 @@ def test_two_instances_on_one_bucket_lose_no_concurrent_decision(service, start)
     )
     states = [s.api.get(s.url(f"/api/v1/reviews/{review_id}")).json() for s in (one, two)]
     assert states[0]["findings"] == states[1]["findings"]
+
+
+def table_env(prefix: str, moto: str) -> dict[str, str]:
+    """History rows and totals in a DynamoDB table on the same moto server, created at start."""
+    return {
+        "AIPRISM_S3_PREFIX": prefix,
+        "AIPRISM_DYNAMODB_TABLE": "aiprism-cloud-index",
+        "AIPRISM_CREATE_RESOURCES": "1",
+        "AWS_ENDPOINT_URL_DYNAMODB": moto,
+    }
+
+
+def indexed_store(prefix: str, moto: str) -> S3Store:
+    index = DynamoIndex("aiprism-cloud-index", f"s3://{BUCKET}/{prefix}", endpoint_url=moto)
+    return S3Store(BUCKET, prefix, endpoint_url=moto, index=index)
+
+
+def test_two_instances_keep_the_statistics_exact_through_200_concurrent_decisions(start, moto):
+    one = start(**table_env("counted", moto))
+    two = start(**table_env("counted", moto))
+    reviews = [one.upload(), two.upload()]
+    findings = {r: [f["id"] for f in one.wait_done(r)["findings"]] for r in reviews}
+    sent = []
+    for i in range(200):
+        review_id = reviews[i % 2]
+        finding = findings[review_id][(i // 2) % len(findings[review_id])]
+        sent.append(((one, two)[i % 3 % 2], review_id, finding, ("accept", "reject")[i % 5 == 0]))
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        statuses = list(pool.map(lambda s: s[0].decide(s[1], s[2], s[3]).status_code, sent))
+    assert statuses == [200] * 200
+
+    live = one.api.get(one.url("/api/v1/stats")).json()
+    assert two.api.get(two.url("/api/v1/stats")).json() == live
+    store = indexed_store("counted", moto)
+    kept = store.totals()
+    assert upkeep.recount(store) == kept  # the running totals equal a recount of every log
+    states = [one.api.get(one.url(f"/api/v1/reviews/{r}")).json() for r in reviews]
+    decided = Counter(
+        (f["decision"] or {}).get("action") or "pending" for s in states for f in s["findings"]
+    )
+    assert live["by_decision"] == {k: n for k, n in decided.items() if n}
+    assert store.unfinished() == []  # nothing left marked once every writer is through
 
 
 @pytest.fixture(scope="module")

@@ -258,6 +258,9 @@ def s3_problems(s3, bucket: str, prefix: str) -> list[str]:
                 problems.append(f"{key} does not hold the bytes its name promises")
         elif re.fullmatch(r"reviews/[^/]+/(summary|progress)\.json|layout\.json", name):
             json.loads(read(key))
+        elif re.fullmatch(r"unfinished/[^/]+|pending/[^/]+/[0-9a-f]{32}", name):
+            if read(key):
+                problems.append(f"{key}: a marker holds nothing")
         else:
             problems.append(f"{key} is not an object the store writes")
     problems += [p for review_id, log in logs.items() for p in log_problems(review_id, log)]

@@ -82,7 +82,7 @@ def test_cancelled_dialogs_change_nothing(local, sample, tmp_path):
     cancelled = bridge_for(local, CancelledDialogs())
     assert cancelled.open_document(None) == {"cancelled": True}
     assert cancelled.save_export(review, "html") == {"cancelled": True}
-    assert len(local.app.config["SERVICE"].history()) == 1
+    assert len(local.app.config["SERVICE"].history().rows) == 1
 
 
 def test_bridge_errors_are_messages_for_the_page(local, tmp_path):

@@ -4,11 +4,13 @@ shared by several instances has to promise."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,8 @@ from botocore.config import Config
 from botocore.exceptions import ConnectionClosedError
 from botocore.stub import Stubber
 
+from server.review import fold
+from server.stats import TALLIES_VERSION, tallies_of
 from server.store.base import HistoryQuery
 from server.store.dynamo_index import DynamoIndex
 from server.store.s3 import CLIENT_CONFIG, S3Store, StoreUnavailable
@@ -326,3 +330,85 @@ def test_check_when_the_endpoint_cannot_be_reached(s3):
     client = s3.client(config, endpoint="http://127.0.0.1:9")
     with pytest.raises(StoreUnavailable, match=r"'far-away'.*Could not connect"):
         S3Store("far-away", client=client).check()
+
+
+# --- moving a bucket to a DynamoDB table ------------------------------------------------------
+
+
+def legacy_bucket(s3: S3, bucket: str, copies: int) -> list[str]:
+    """A bucket as the version before the table left it: reviews analysed and decided by the real
+    service, then `copies` more reviews copied from them, every summary.json in the old form."""
+    from server.jobs import JobRunner
+    from server.samples import messy_investigation_docx
+    from server.service import ReviewService
+    from server.settings import Settings
+    from tests.test_history import legacy_summary
+
+    store = s3.store(bucket)
+    jobs = JobRunner(workers=1, max_queued=5)
+    service = ReviewService(store, Settings(data_dir=Path("/nonexistent"), token=None), jobs)
+    originals = [service.create(messy_investigation_docx(), f"v{n}.docx").id for n in range(2)]
+    jobs.wait_idle(timeout=120)
+    findings = service.get(originals[0]).findings
+    service.decide(originals[0], findings[0].id, "accept")
+    service.decide(originals[0], findings[1].id, "reject")
+    jobs.shutdown()
+    ids = list(originals)
+    keys = s3.keys(bucket)
+    for n in range(copies):
+        source = originals[n % 2]
+        copy = f"copy{n:04d}"
+        for key in keys:
+            if f"/reviews/{source}/" in key and "/summary.json" not in key:
+                target = key.replace(f"/reviews/{source}/", f"/reviews/{copy}/")
+                s3.admin.copy_object(Bucket=bucket, Key=target, CopySource={"Bucket": bucket, "Key": key})
+        ids.append(copy)
+    for review_id in ids:
+        state = fold(review_id, store.events(review_id))
+        summary = legacy_summary(state)
+        s3.write(bucket, f"{PREFIX}/reviews/{review_id}/summary.json", json.dumps(summary).encode())
+    for key in s3.keys(bucket):  # markers did not exist then
+        if key.startswith((f"{PREFIX}/unfinished/", f"{PREFIX}/pending/")):
+            s3.admin.delete_object(Bucket=bucket, Key=key)
+    return ids
+
+
+def test_an_existing_bucket_moves_to_a_table_even_when_the_upgrade_is_killed(s3, tmp_path):
+    bucket = s3.bucket(tmp_path)
+    ids = legacy_bucket(s3, bucket, copies=40)
+    env = {
+        **os.environ,
+        "AWS_ENDPOINT_URL_S3": s3.endpoint,
+        "AWS_ENDPOINT_URL_DYNAMODB": s3.endpoint,
+        "AIPRISM_DYNAMODB_TABLE": "aiprism-moved",
+        "AIPRISM_CREATE_RESOURCES": "1",
+    }
+    command = [sys.executable, "-m", "server", "store", "upgrade", "--store", f"s3://{bucket}/{PREFIX}"]
+    killed = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    watcher = s3.store(bucket, table="aiprism-moved")
+    deadline = time.monotonic() + 60
+    while killed.poll() is None and time.monotonic() < deadline:  # until the first rows land
+        if watcher.history(HistoryQuery(limit=1)).rows:
+            break
+        time.sleep(0.05)
+    killed.kill()
+    assert killed.wait(10) == -9, "the upgrade finished before it could be killed"
+    for _ in range(2):  # the second run finds nothing left to do
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+    assert "0 review summaries rewritten" in done.stdout
+
+    store = s3.store(bucket, table="aiprism-moved")
+    listed, cursor = [], None
+    while True:
+        page = store.history(HistoryQuery(limit=25, cursor=cursor))
+        listed += [row["id"] for row in page.rows]
+        if not (cursor := page.cursor):
+            break
+    assert sorted(listed) == sorted(ids)
+    expected: dict[str, int] = {}
+    for review_id in ids:
+        for name, n in tallies_of(fold(review_id, store.events(review_id))).items():
+            expected[name] = expected.get(name, 0) + n
+    assert store.totals() == expected
+    assert store.get_setting("tallies_version") == TALLIES_VERSION

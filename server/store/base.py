@@ -168,8 +168,9 @@ class ReviewStore(ABC):
         """One page of summaries, newest 'created_at' first (ties by id), filtered."""
 
     @abstractmethod
-    def totals(self) -> dict[str, int]:
-        """The sum of every stored summary's tallies."""
+    def totals(self, since: str | None = None) -> dict[str, int]:
+        """The sum of every stored summary's tallies; `day:` counters of days before `since`
+        (YYYY-MM-DD) may be left out, as the bulk of an old store's totals."""
 
     @abstractmethod
     def replace_totals(self, totals: dict[str, int]) -> None:

@@ -2,20 +2,22 @@
 every review.
 
 S3 can list keys but not read what is in them, so a bucket alone makes the history page read every
-summary. A DynamoDB table answers "the 50 newest" with one Query, and a transaction replaces a
-summary and adds its change to the totals atomically, so writers on any number of instances never
-lose a count. Items (one table may serve several buckets or prefixes: `ns` is the store's URL):
+summary. Here a transaction replaces a summary, files its row in the history, and adds its change
+to the totals, atomically, so writers on any number of instances never lose a count. Every read is
+by key (GetItem, BatchGetItem), never a Query or Scan, so what a page costs does not depend on how
+many reviews the table holds. Items (one table may serve several buckets: `ns` is the store's URL):
 
-    pk = ns|review|<id>, sk = summary    the summary (data), seq, ver; and the keys of three indexes:
-        history:       hpk = ns|history,             hsk = <created_at>|<id>
-        by_status:     spk = ns|status|<status>,     hsk
-        by_framework:  fpk = ns|framework|<fw>,      hsk
-    pk = ns|totals, sk = <kind>          the totals of one kind (`rule`, `type`, …) as `t:<name>`
-    pk = ns|totals, sk = month|<YYYY-MM> that month's `day:` totals (an item stays far below 400 KB)
+    ns|review|<id>                  summary   the summary (data), its version (ver)
+    ns|hour|<status or *>|<hour>    rows      that hour's history rows, `r|<created_at>|<id>`
+    ns|hours|<status or *>|<month>  set       the month's hours that have rows
+    ns|months|<status or *>         set       the months that have rows
+    ns|totals                       <kind> or month|<YYYY-MM>   the totals, as `t:<name>`
 
-A summary write reads the row, then writes it on condition that `ver` is still what it read; a lost
-race (or a transaction conflict on the totals) reads again and recomputes the change, so a retried
-request that had in fact landed adds nothing twice.
+A history page reads the months, their hours, then the newest hours' rows: three or four requests.
+An hour holds up to about 400 reviews (DynamoDB's 400 KB item limit). A summary write reads the
+review's item, then writes everything on condition that `ver` is still what it read; a lost race
+(or a conflict on the totals) reads again and recomputes the change, so a retried request that had
+in fact landed adds nothing twice.
 """
 
 from __future__ import annotations
@@ -32,7 +34,15 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from server.errors import AIPrismError
-from server.store.base import HistoryPage, HistoryQuery, StoreConflict, difference, page_of
+from server.store.base import (
+    HistoryPage,
+    HistoryQuery,
+    StoreConflict,
+    difference,
+    encode_cursor,
+    history_row,
+    page_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +53,11 @@ CLIENT_CONFIG = Config(
     read_timeout=30,
     max_pool_connections=32,
 )
-INDEXES = {"history": "hpk", "by_status": "spk", "by_framework": "fpk"}
+ALL = "*"  # the bucket of every status
+KINDS = ("all", "type", "risk", "decision", "rule", "checkpoint")  # totals items besides months
+FIRST_BUCKETS = 10  # hour buckets a history page reads first; 100 at a time after that
+MAX_BUCKETS = 200  # hour buckets one history page reads at most
+_ROW = "r|"
 _LOST = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
 _TOTAL = "t:"
 
@@ -110,26 +124,17 @@ class DynamoIndex:
                 f"The DynamoDB table '{self.table}' does not exist. Create it (docs/deploy.md), "
                 "or set AIPRISM_CREATE_RESOURCES=1 to let the service create it."
             )
-        strings = ["pk", "sk", "hsk", *INDEXES.values()]
         try:
             self._client.create_table(
                 TableName=self.table,
                 BillingMode="PAY_PER_REQUEST",
-                AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in strings],
+                AttributeDefinitions=[
+                    {"AttributeName": "pk", "AttributeType": "S"},
+                    {"AttributeName": "sk", "AttributeType": "S"},
+                ],
                 KeySchema=[
                     {"AttributeName": "pk", "KeyType": "HASH"},
                     {"AttributeName": "sk", "KeyType": "RANGE"},
-                ],
-                GlobalSecondaryIndexes=[
-                    {
-                        "IndexName": name,
-                        "KeySchema": [
-                            {"AttributeName": partition, "KeyType": "HASH"},
-                            {"AttributeName": "hsk", "KeyType": "RANGE"},
-                        ],
-                        "Projection": {"ProjectionType": "ALL"},
-                    }
-                    for name, partition in INDEXES.items()
                 ],
             )
         except ClientError as exc:
@@ -144,11 +149,23 @@ class DynamoIndex:
         self._call("get_item", Key=self._totals_key("all"), ProjectionExpression="pk")
 
     # --- keys ---
+    def _key(self, pk: str, sk: str) -> dict[str, Any]:
+        return {"pk": {"S": f"{self.ns}|{pk}"}, "sk": {"S": sk}}
+
     def _row_key(self, review_id: str) -> dict[str, Any]:
-        return {"pk": {"S": f"{self.ns}|review|{review_id}"}, "sk": {"S": "summary"}}
+        return self._key(f"review|{review_id}", "summary")
+
+    def _bucket_key(self, hour: str, status: str | None) -> dict[str, Any]:
+        return self._key(f"hour|{status or ALL}|{hour}", "rows")
+
+    def _hours_key(self, month: str, status: str | None) -> dict[str, Any]:
+        return self._key(f"hours|{status or ALL}|{month}", "set")
+
+    def _months_key(self, status: str | None) -> dict[str, Any]:
+        return self._key(f"months|{status or ALL}", "set")
 
     def _totals_key(self, part: str) -> dict[str, Any]:
-        return {"pk": {"S": f"{self.ns}|totals"}, "sk": {"S": part}}
+        return self._key("totals", part)
 
     # --- rows ---
     def _read(self, review_id: str) -> tuple[dict[str, Any] | None, int]:
@@ -161,7 +178,7 @@ class DynamoIndex:
         return self._read(review_id)[0]
 
     def put(self, review_id: str, summary: dict[str, Any]) -> None:
-        self._write(review_id, summary)
+        self._write(review_id, {**summary, "id": review_id})
 
     def delete(self, review_id: str) -> None:
         self._write(review_id, None)
@@ -173,8 +190,7 @@ class DynamoIndex:
                 return
             if old and summary and (old.get("seq") or 0) > (summary.get("seq") or 0):
                 return  # a slower writer's older view
-            delta = difference(old and old.get("tallies"), summary and summary.get("tallies"))
-            if self._transact(review_id, summary, ver, delta):
+            if self._transact(review_id, old, summary, ver):
                 return
             time.sleep(random.uniform(0, min(1.0, 0.01 * 2**attempt)))  # noqa: S311  # nosec B311
         raise StoreConflict(
@@ -183,48 +199,73 @@ class DynamoIndex:
         )
 
     def _transact(
-        self, review_id: str, summary: dict[str, Any] | None, ver: int, delta: dict[str, int]
+        self, review_id: str, old: dict[str, Any] | None, new: dict[str, Any] | None, ver: int
     ) -> bool:
-        """One atomic write of the row and the totals; False when another writer came first."""
+        """One atomic write of the row, its places in the history buckets and the totals;
+        False when another writer came first."""
         condition = {
             "ConditionExpression": "attribute_not_exists(pk) OR ver = :ver",
             "ExpressionAttributeValues": {":ver": {"N": str(ver)}},
         }
-        if summary is None:
-            row = {"Delete": {"TableName": self.table, "Key": self._row_key(review_id), **condition}}
+        items: list[dict[str, Any]] = []
+        if new is None:
+            items.append({"Delete": {"TableName": self.table, "Key": self._row_key(review_id), **condition}})
         else:
-            row = {"Put": {"TableName": self.table, "Item": self._item(review_id, summary, ver + 1)}}
-            row["Put"].update(condition)
-        items = [row, *self._total_updates(delta)]
+            data = json.dumps(new, ensure_ascii=False, separators=(",", ":"))
+            row = {**self._row_key(review_id), "data": {"S": data}, "ver": {"N": str(ver + 1)}}
+            items.append({"Put": {"TableName": self.table, "Item": row, **condition}})
+        old_places, new_places = _places(old), _places(new)
+        for status in old_places - new_places:
+            items.append(self._bucket_update(old, status, None))
+        for status in new_places:
+            items.append(self._bucket_update(new, status, data))
+        for status in new_places - old_places:  # an hour and a month join their sets once
+            created = str(new.get("created_at"))
+            items.append(self._add_to_set(self._hours_key(created[:7], status), "hours", created[:13]))
+            items.append(self._add_to_set(self._months_key(status), "months", created[:7]))
+        delta = difference(old and old.get("tallies"), new and new.get("tallies"))
+        items.extend(self._total_updates(delta))
         try:
             self._client.transact_write_items(TransactItems=items)
             return True
         except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code")
             reasons = exc.response.get("CancellationReasons") or []
-            if exc.response.get("Error", {}).get("Code") == "TransactionCanceledException" and any(
+            if code == "TransactionCanceledException" and any(
                 r.get("Code") in _LOST for r in reasons
             ):
                 return False
-            if exc.response.get("Error", {}).get("Code") in (
-                "TransactionConflictException",
-                "TransactionInProgressException",
-            ):
+            if code in ("TransactionConflictException", "TransactionInProgressException"):
                 return False
             raise
         except BotoCoreError as exc:
             raise self._unavailable(exc) from exc
 
-    def _item(self, review_id: str, summary: dict[str, Any], ver: int) -> dict[str, Any]:
-        order = f"{summary.get('created_at') or ''}|{review_id}"
+    def _bucket_update(self, summary: dict[str, Any], status: str | None, data: str | None):
+        """Set (or, with no data, remove) the summary's row in its hour's bucket."""
+        created = str(summary.get("created_at"))
+        names = {"#row": f"{_ROW}{created}|{summary.get('id')}"}
+        update: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": self._bucket_key(created[:13], status),
+            "ExpressionAttributeNames": names,
+        }
+        if data is None:
+            update["UpdateExpression"] = "REMOVE #row"
+        else:
+            update["UpdateExpression"] = "SET #row = :row"
+            update["ExpressionAttributeValues"] = {":row": {"S": data}}
+        return {"Update": update}
+
+    def _add_to_set(self, key: dict[str, Any], attribute: str, value: str) -> dict[str, Any]:
         return {
-            **self._row_key(review_id),
-            "data": {"S": json.dumps(summary, ensure_ascii=False, separators=(",", ":"))},
-            "seq": {"N": str(int(summary.get("seq") or 0))},
-            "ver": {"N": str(ver)},
-            "hpk": {"S": f"{self.ns}|history"},
-            "hsk": {"S": order},
-            "spk": {"S": f"{self.ns}|status|{summary.get('status')}"},
-            "fpk": {"S": f"{self.ns}|framework|{summary.get('framework')}"},
+            "Update": {
+                "TableName": self.table,
+                "Key": key,
+                "UpdateExpression": "ADD #set :value",
+                "ExpressionAttributeNames": {"#set": attribute},
+                "ExpressionAttributeValues": {":value": {"SS": [value]}},
+            }
         }
 
     # --- totals ---
@@ -248,13 +289,13 @@ class DynamoIndex:
             }
         }
 
-    def totals(self) -> dict[str, int]:
+    def _totals_keys(self, since: str = "") -> list[dict[str, Any]]:
+        months = [m for m in self._set(self._months_key(None), "months") if m >= since[:7]]
+        return [self._totals_key(part) for part in (*KINDS, *(f"month|{m}" for m in months))]
+
+    def totals(self, since: str | None = None) -> dict[str, int]:
         found: dict[str, int] = {}
-        for item in self._query(
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues={":pk": {"S": f"{self.ns}|totals"}},
-            ConsistentRead=True,
-        ):
+        for item in self._get_many(self._totals_keys(since or "")):
             for attribute, value in item.items():
                 if attribute.startswith(_TOTAL) and int(value["N"]):
                     found[attribute[len(_TOTAL) :]] = int(value["N"])
@@ -262,13 +303,7 @@ class DynamoIndex:
 
     def replace_totals(self, totals: dict[str, int]) -> None:
         """Overwrite every totals item (the recount; not atomic with concurrent writers)."""
-        for item in self._query(
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues={":pk": {"S": f"{self.ns}|totals"}},
-            ProjectionExpression="pk, sk",
-        ):
-            self._call("delete_item", Key={"pk": item["pk"], "sk": item["sk"]})
-        parts: dict[str, dict[str, int]] = {}
+        parts: dict[str, dict[str, int]] = {key["sk"]["S"]: {} for key in self._totals_keys()}
         for name, n in totals.items():
             if n:
                 parts.setdefault(_part_of(name), {})[name] = n
@@ -276,54 +311,84 @@ class DynamoIndex:
             attributes = {_TOTAL + name: {"N": str(n)} for name, n in values.items()}
             self._call("put_item", Item={**self._totals_key(part), **attributes})
 
+    # --- reading by key only (a query would cost in proportion to what a partition holds) ---
+    def _set(self, key: dict[str, Any], attribute: str) -> list[str]:
+        item = self._call("get_item", Key=key, ConsistentRead=True).get("Item") or {}
+        return sorted(item.get(attribute, {}).get("SS", []), reverse=True)
+
+    def _get_many(self, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The items at `keys` that exist, in the order of `keys` (BatchGetItem, 100 at a time)."""
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        for start in range(0, len(keys), 100):
+            wanted: dict[str, Any] = {self.table: {"Keys": keys[start : start + 100], "ConsistentRead": True}}
+            for attempt in range(WRITE_ATTEMPTS):
+                try:
+                    answer = self._client.batch_get_item(RequestItems=wanted)
+                except ClientError as exc:
+                    raise self._unavailable(exc) from exc
+                except BotoCoreError as exc:
+                    raise self._unavailable(exc) from exc
+                for item in answer.get("Responses", {}).get(self.table, []):
+                    found[(item["pk"]["S"], item["sk"]["S"])] = item
+                wanted = answer.get("UnprocessedKeys") or {}
+                if not wanted:
+                    break
+                time.sleep(random.uniform(0, min(1.0, 0.01 * 2**attempt)))  # noqa: S311  # nosec B311
+        return [found[k] for k in ((key["pk"]["S"], key["sk"]["S"]) for key in keys) if k in found]
+
     # --- the history ---
     def history(self, query: HistoryQuery) -> HistoryPage:
-        index, partition = self._index_for(query)
-        condition = "#p = :p"
-        values: dict[str, Any] = {":p": {"S": partition}}
-        low = f"{query.since}" if query.since else None
-        high = "|".join(query.after) if query.after else None
-        if query.upper_bound and (high is None or query.upper_bound < high):
-            high = query.upper_bound
-        if low and high:
-            condition += " AND hsk BETWEEN :low AND :high"
-            values.update({":low": {"S": low}, ":high": {"S": high}})
-        elif low:
-            condition += " AND hsk >= :low"
-            values[":low"] = {"S": low}
-        elif high:
-            condition += " AND hsk < :high"
-            values[":high"] = {"S": high}
+        """Newest first: the months that have rows, the hours of the newest of them that have
+        rows, then those hours' buckets, each read a few at first and more as needed, all by key:
+        a page costs three or four requests however many reviews the table holds. A rare filter
+        may need more than MAX_BUCKETS buckets: the page then holds fewer rows than asked, and its
+        cursor goes on from the last hour read."""
+        after = query.after  # a row's (created_at, id); or (an hour, "") once that hour is read
+        low, high = query.since or "", query.upper_bound or "9999"
+        months = [
+            m
+            for m in self._set(self._months_key(query.status), "months")
+            if low[:7] <= m <= high[:7] and (after is None or m <= after[0][:7])
+        ]
         rows: list[dict[str, Any]] = []
-        for item in self._query(
-            IndexName=index,
-            KeyConditionExpression=condition,
-            ExpressionAttributeNames={"#p": INDEXES[index]},
-            ExpressionAttributeValues=values,
-            ScanIndexForward=False,
-            Limit=query.limit + 1,
-        ):
-            row = json.loads(item["data"]["S"])
-            if query.matches(row):  # the filters the index does not cover, and BETWEEN's ends
-                rows.append(row)
+        buckets_read = 0
+        for month_chunk in _growing(months, first=2):
+            hours = sorted(
+                (
+                    h
+                    for item in self._get_many([self._hours_key(m, query.status) for m in month_chunk])
+                    for h in item.get("hours", {}).get("SS", [])
+                    if low[:13] <= h <= high and (after is None or f"{h}:" <= after[0])
+                ),
+                reverse=True,
+            )
+            for chunk in _growing(hours, first=FIRST_BUCKETS):
+                if buckets_read >= MAX_BUCKETS:  # go on from the last hour read, next time
+                    cursor = encode_cursor({"created_at": last_hour, "id": ""})
+                    return HistoryPage([history_row(r) for r in rows], cursor)
+                for item in self._get_many([self._bucket_key(h, query.status) for h in chunk]):
+                    names = sorted((a for a in item if a.startswith(_ROW)), reverse=True)
+                    rows.extend(r for r in (json.loads(item[n]["S"]) for n in names) if query.matches(r))
+                buckets_read += len(chunk)
+                last_hour = chunk[-1]
                 if len(rows) > query.limit:
-                    break
+                    return page_of(rows[: query.limit + 1], query.limit)
         return page_of(rows, query.limit)
 
-    def _index_for(self, query: HistoryQuery) -> tuple[str, str]:
-        if query.status is not None:
-            return "by_status", f"{self.ns}|status|{query.status}"
-        if query.framework is not None:
-            return "by_framework", f"{self.ns}|framework|{query.framework}"
-        return "history", f"{self.ns}|history"
 
-    def _query(self, **params: Any) -> Iterator[dict[str, Any]]:
-        while True:
-            page = self._call("query", **params)
-            yield from page.get("Items", [])
-            if "LastEvaluatedKey" not in page:
-                return
-            params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+def _growing(items: list[str], first: int) -> Iterator[list[str]]:
+    """`items` in chunks of `first`, then of 100 (what one BatchGetItem takes)."""
+    start, size = 0, first
+    while start < len(items):
+        yield items[start : start + size]
+        start, size = start + size, 100
+
+
+def _places(summary: dict[str, Any] | None) -> set[str | None]:
+    """The buckets a summary's row lives in: its hour's (None), and its hour's for its status."""
+    if summary is None:
+        return set()
+    return {None, str(summary.get("status"))}
 
 
 def _part_of(name: str) -> str:
@@ -332,4 +397,4 @@ def _part_of(name: str) -> str:
     kind, colon, _ = name.partition(":")
     if kind == "day":
         return f"month|{name[4:11]}"
-    return kind if colon else "all"
+    return kind if colon and kind in KINDS else "all"

@@ -368,9 +368,12 @@ class S3Store(ReviewStore):
 
     def summary(self, review_id: str) -> dict[str, Any] | None:
         self._ready()
-        if self.index:
-            return self.index.get(review_id)
-        return self._get_json(self._review(review_id) + "summary.json")
+        if self.index and (row := self.index.get(review_id)) is not None:
+            return row
+        found = self._get_json(self._review(review_id) + "summary.json")
+        if self.index and found:  # from before the table: not counted in its totals yet
+            found.pop("tallies", None)
+        return found
 
     def _bucket_summaries(self) -> list[dict[str, Any]]:
         """Every summary.json, newest first: a bucket-only setup's history and totals."""
@@ -390,14 +393,15 @@ class S3Store(ReviewStore):
         rows = [s for s in self._bucket_summaries() if query.matches(s)]
         return page_of(rows[: query.limit + 1], query.limit)
 
-    def totals(self) -> dict[str, int]:
+    def totals(self, since: str | None = None) -> dict[str, int]:
         self._ready()
         if self.index:
-            return self.index.totals()
+            return self.index.totals(since)
         sums: dict[str, int] = {}
         for summary in self._bucket_summaries():
             for name, n in (summary.get("tallies") or {}).items():
-                sums[name] = sums.get(name, 0) + n
+                if not name.startswith("day:") or name >= f"day:{since or ''}":
+                    sums[name] = sums.get(name, 0) + n
         return {name: n for name, n in sums.items() if n}
 
     def replace_totals(self, totals: dict[str, int]) -> None:

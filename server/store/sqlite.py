@@ -369,8 +369,12 @@ class SQLiteStore(ReviewStore):
         rows = self._db().execute(sql, (*values, query.limit + 1))
         return page_of([json.loads(data) for (data,) in rows], query.limit)
 
-    def totals(self) -> dict[str, int]:
-        return dict(self._db().execute("SELECT name, n FROM totals"))
+    def totals(self, since: str | None = None) -> dict[str, int]:
+        rows = self._db().execute(
+            "SELECT name, n FROM totals WHERE name NOT LIKE 'day:%' OR name >= ?",
+            (f"day:{since or ''}",),
+        )
+        return dict(rows)
 
     def replace_totals(self, totals: dict[str, int]) -> None:
         def replace(db: sqlite3.Connection) -> None:
