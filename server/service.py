@@ -12,10 +12,9 @@ import uuid
 from collections import OrderedDict
 from datetime import date, timedelta
 
-from server import claims
+from server import claims, upkeep
 from server import diff as version_diff
 from server import stats as review_stats
-from server import upkeep
 from server.ai_choice import AIChoice
 from server.chat import answer as offline_answer
 from server.documents import clean_filename, load_document
@@ -248,10 +247,14 @@ class ReviewService:
         killed or replaced worker left unfinished, and bring lagging history rows up to date.
         Before the first scan, summaries written before the running totals get their tallies."""
 
+        upgraded = [False]
+
         def scan() -> None:
-            if upkeep.needs_upgrade(self.store):
-                count = upkeep.upgrade(self.store)
-                log.info("gave %d review summaries their statistics tallies", count)
+            if not upgraded[0]:  # asked once per process: an upgraded store stays upgraded
+                if upkeep.needs_upgrade(self.store):
+                    count = upkeep.upgrade(self.store)
+                    log.info("gave %d review summaries their statistics tallies", count)
+                upgraded[0] = True
             self.resume_interrupted()
 
         self.jobs.every(claims.STALE_AFTER_SECONDS, scan, name="resume-analyses")

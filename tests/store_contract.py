@@ -19,8 +19,22 @@ from server.store.base import Event, HistoryPage, HistoryQuery, ReviewStore, Sto
 ISO_UTC_MS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 
 
-def row(review_id: str, created_at: str, status: str = "done", framework: str = "investigation", seq: int = 1, **extra) -> dict:
-    return {"id": review_id, "created_at": created_at, "status": status, "framework": framework, "seq": seq, **extra}
+def row(
+    review_id: str,
+    created_at: str,
+    status: str = "done",
+    framework: str = "investigation",
+    seq: int = 1,
+    **extra,
+) -> dict:
+    return {
+        "id": review_id,
+        "created_at": created_at,
+        "status": status,
+        "framework": framework,
+        "seq": seq,
+        **extra,
+    }
 
 
 def ids(page: HistoryPage) -> list[str]:
@@ -202,11 +216,16 @@ class StoreContract:
     def test_history_filters_by_status_framework_and_dates(self, store):
         store.put_summary("a", row("a", "2026-01-01T09:00:00.000Z", status="done"))
         store.put_summary("b", row("b", "2026-01-02T09:00:00.000Z", status="failed"))
-        store.put_summary("c", row("c", "2026-01-03T23:59:59.999Z", status="queued", framework="risk"))
+        store.put_summary(
+            "c", row("c", "2026-01-03T23:59:59.999Z", status="queued", framework="risk")
+        )
         store.put_summary("d", row("d", "2026-01-04T00:00:00.000Z", status="done"))
         assert ids(store.history(HistoryQuery(status="done"))) == ["d", "a"]
         assert ids(store.history(HistoryQuery(framework="risk"))) == ["c"]
-        assert ids(store.history(HistoryQuery(since="2026-01-02", until="2026-01-03"))) == ["c", "b"]
+        assert ids(store.history(HistoryQuery(since="2026-01-02", until="2026-01-03"))) == [
+            "c",
+            "b",
+        ]
         assert ids(store.history(HistoryQuery(status="done", until="2026-01-03"))) == ["a"]
         first = store.history(HistoryQuery(status="done", limit=1))
         assert ids(first) == ["d"]
@@ -262,8 +281,10 @@ class StoreContract:
                 own = stores[n % len(stores)]
                 for seq in range(1, 6):  # each review grows, its writes racing the others'
                     tallies = {"x": seq, f"only-{n}": 1}
-                    own.put_summary(f"r{n}", row(f"r{n}", "2026-01-01T09:00:00.000Z", seq=seq, tallies=tallies))
-            except Exception as exc:  # noqa: BLE001 - reported below
+                    own.put_summary(
+                        f"r{n}", row(f"r{n}", "2026-01-01T09:00:00.000Z", seq=seq, tallies=tallies)
+                    )
+            except Exception as exc:
                 errors.append(exc)
 
         threads = [threading.Thread(target=write, args=(n,)) for n in range(8)]
@@ -283,12 +304,36 @@ class StoreContract:
 
     # --- what the background scan reads ---
     def test_unfinished_lists_queued_and_running_reviews_only(self, store):
-        for review_id, status in (("q", "queued"), ("r", "running"), ("d", "done"), ("f", "failed")):
+        for review_id, status in (
+            ("q", "queued"),
+            ("r", "running"),
+            ("d", "done"),
+            ("f", "failed"),
+        ):
             store.append(review_id, "created", {})
-            store.put_summary(review_id, row(review_id, "2026-01-01T09:00:00.000Z", status=status, seq=1))
+            store.put_summary(
+                review_id, row(review_id, "2026-01-01T09:00:00.000Z", status=status, seq=1)
+            )
         assert sorted(store.unfinished()) == ["q", "r"]
         store.put_summary("r", row("r", "2026-01-01T09:00:00.000Z", status="done", seq=1))
         assert store.unfinished() == ["q"]
+
+    def test_a_summary_left_behind_by_a_writer_that_died_is_found_then_settled(
+        self, store, monkeypatch
+    ):
+        store.append("r1", "created", {})
+        store.put_summary("r1", row("r1", "2026-01-01T09:00:00.000Z", seq=1))
+        with pytest.raises(RuntimeError), store.changing("r1"):
+            store.append("r1", "decision", {})
+            raise RuntimeError("the process is killed before it rewrites the summary")
+        self.age_markers(monkeypatch)
+        assert store.unfinished() == ["r1"]
+        store.put_summary("r1", row("r1", "2026-01-01T09:00:00.000Z", seq=2))  # what the scan does
+        store.settled("r1")
+        assert store.unfinished() == []
+
+    def age_markers(self, monkeypatch) -> None:
+        """Make marks of writers in progress count as left behind (stores with such marks)."""
 
     def test_review_ids_lists_every_review(self, store):
         for review_id in ("a", "b/c", "d.e"):

@@ -258,7 +258,7 @@ def s3_problems(s3, bucket: str, prefix: str) -> list[str]:
                 problems.append(f"{key} does not hold the bytes its name promises")
         elif re.fullmatch(r"reviews/[^/]+/(summary|progress)\.json|layout\.json", name):
             json.loads(read(key))
-        elif re.fullmatch(r"unfinished/[^/]+|pending/[^/]+/[0-9a-f]{32}", name):
+        elif re.fullmatch(r"marks/unfinished/[^/]+|marks/pending/[^/]+/[0-9a-f]{32}", name):
             if read(key):
                 problems.append(f"{key}: a marker holds nothing")
         else:

@@ -114,7 +114,9 @@ def test_summaries_from_before_the_totals_are_upgraded_once_to_the_same_figures(
     service.decide(ids[0], first[1].id, "reject")
     expected = service.stats()
     for review_id in ids:  # as an older version left them: no tallies, no totals
-        store.put_summary(review_id, {**legacy_summary(fold(review_id, store.events(review_id))), "seq": 99})
+        store.put_summary(
+            review_id, {**legacy_summary(fold(review_id, store.events(review_id))), "seq": 99}
+        )
     store.replace_totals({})
     store.put_setting(upkeep.UPGRADED, None)
     assert upkeep.needs_upgrade(store) and service.stats()["reviews"] == 0
@@ -132,7 +134,10 @@ def test_summaries_from_before_the_totals_are_upgraded_once_to_the_same_figures(
 def test_the_first_page_is_the_newest_fifty(tmp_path):
     store = SQLiteStore(tmp_path / "reviews.sqlite3")
     for n in range(120):
-        store.put_summary(f"r{n:03d}", {"id": f"r{n:03d}", "created_at": f"2026-01-01T00:{n // 60:02d}:{n % 60:02d}.000Z"})
+        store.put_summary(
+            f"r{n:03d}",
+            {"id": f"r{n:03d}", "created_at": f"2026-01-01T00:{n // 60:02d}:{n % 60:02d}.000Z"},
+        )
     page = store.history(HistoryQuery())
     assert [r["id"] for r in page.rows] == [f"r{n:03d}" for n in range(119, 69, -1)]
     assert page.cursor

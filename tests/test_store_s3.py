@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from botocore.stub import Stubber
 
 from server.review import fold
 from server.stats import TALLIES_VERSION, tallies_of
+from server.store import s3 as s3_store
 from server.store.base import HistoryQuery
 from server.store.dynamo_index import DynamoIndex
 from server.store.s3 import CLIENT_CONFIG, S3Store, StoreUnavailable
@@ -88,6 +90,9 @@ class TestS3Store(StoreContract):
     def make_store(self, tmp_path: Path) -> S3Store:
         return self.s3.store(self.s3.bucket(tmp_path))
 
+    def age_markers(self, monkeypatch) -> None:
+        monkeypatch.setattr(s3_store, "PENDING_GRACE", timedelta(seconds=-5))
+
 
 class TestS3StoreWithTable(StoreContract):
     """The same contract with history rows and totals in a DynamoDB table (one table for the
@@ -99,6 +104,9 @@ class TestS3StoreWithTable(StoreContract):
 
     def make_store(self, tmp_path: Path) -> S3Store:
         return self.s3.store(self.s3.bucket(tmp_path), table="aiprism-index")
+
+    def age_markers(self, monkeypatch) -> None:
+        monkeypatch.setattr(s3_store, "PENDING_GRACE", timedelta(seconds=-5))
 
 
 @pytest.fixture
@@ -361,14 +369,16 @@ def legacy_bucket(s3: S3, bucket: str, copies: int) -> list[str]:
         for key in keys:
             if f"/reviews/{source}/" in key and "/summary.json" not in key:
                 target = key.replace(f"/reviews/{source}/", f"/reviews/{copy}/")
-                s3.admin.copy_object(Bucket=bucket, Key=target, CopySource={"Bucket": bucket, "Key": key})
+                s3.admin.copy_object(
+                    Bucket=bucket, Key=target, CopySource={"Bucket": bucket, "Key": key}
+                )
         ids.append(copy)
     for review_id in ids:
         state = fold(review_id, store.events(review_id))
         summary = legacy_summary(state)
         s3.write(bucket, f"{PREFIX}/reviews/{review_id}/summary.json", json.dumps(summary).encode())
     for key in s3.keys(bucket):  # markers did not exist then
-        if key.startswith((f"{PREFIX}/unfinished/", f"{PREFIX}/pending/")):
+        if key.startswith(f"{PREFIX}/marks/"):
             s3.admin.delete_object(Bucket=bucket, Key=key)
     return ids
 
@@ -383,7 +393,15 @@ def test_an_existing_bucket_moves_to_a_table_even_when_the_upgrade_is_killed(s3,
         "AIPRISM_DYNAMODB_TABLE": "aiprism-moved",
         "AIPRISM_CREATE_RESOURCES": "1",
     }
-    command = [sys.executable, "-m", "server", "store", "upgrade", "--store", f"s3://{bucket}/{PREFIX}"]
+    command = [
+        sys.executable,
+        "-m",
+        "server",
+        "store",
+        "upgrade",
+        "--store",
+        f"s3://{bucket}/{PREFIX}",
+    ]
     killed = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     watcher = s3.store(bucket, table="aiprism-moved")
     deadline = time.monotonic() + 60
@@ -412,3 +430,21 @@ def test_an_existing_bucket_moves_to_a_table_even_when_the_upgrade_is_killed(s3,
             expected[name] = expected.get(name, 0) + n
     assert store.totals() == expected
     assert store.get_setting("tallies_version") == TALLIES_VERSION
+
+
+def test_a_page_that_reads_its_most_buckets_stops_and_its_cursor_goes_on(s3, tmp_path, monkeypatch):
+    from server.store import dynamo_index
+
+    monkeypatch.setattr(dynamo_index, "FIRST_BUCKETS", 1)
+    monkeypatch.setattr(dynamo_index, "MAX_BUCKETS", 2)
+    store = s3.store(s3.bucket(tmp_path), table="aiprism-capped")
+    for hour in range(5):
+        created = f"2026-03-0{1 + hour % 2}T{hour:02d}:00:00.000Z"
+        store.put_summary(f"r{hour}", {"id": f"r{hour}", "created_at": created, "status": "failed"})
+    pages, cursor = [], None
+    while True:
+        page = store.history(HistoryQuery(status="failed", cursor=cursor))
+        pages.append([row["id"] for row in page.rows])
+        if not (cursor := page.cursor):
+            break
+    assert pages == [["r3", "r1"], ["r4", "r2"], ["r0"]]

@@ -209,7 +209,9 @@ class DynamoIndex:
         }
         items: list[dict[str, Any]] = []
         if new is None:
-            items.append({"Delete": {"TableName": self.table, "Key": self._row_key(review_id), **condition}})
+            items.append(
+                {"Delete": {"TableName": self.table, "Key": self._row_key(review_id), **condition}}
+            )
         else:
             data = json.dumps(new, ensure_ascii=False, separators=(",", ":"))
             row = {**self._row_key(review_id), "data": {"S": data}, "ver": {"N": str(ver + 1)}}
@@ -221,7 +223,9 @@ class DynamoIndex:
             items.append(self._bucket_update(new, status, data))
         for status in new_places - old_places:  # an hour and a month join their sets once
             created = str(new.get("created_at"))
-            items.append(self._add_to_set(self._hours_key(created[:7], status), "hours", created[:13]))
+            items.append(
+                self._add_to_set(self._hours_key(created[:7], status), "hours", created[:13])
+            )
             items.append(self._add_to_set(self._months_key(status), "months", created[:7]))
         delta = difference(old and old.get("tallies"), new and new.get("tallies"))
         items.extend(self._total_updates(delta))
@@ -320,7 +324,9 @@ class DynamoIndex:
         """The items at `keys` that exist, in the order of `keys` (BatchGetItem, 100 at a time)."""
         found: dict[tuple[str, str], dict[str, Any]] = {}
         for start in range(0, len(keys), 100):
-            wanted: dict[str, Any] = {self.table: {"Keys": keys[start : start + 100], "ConsistentRead": True}}
+            wanted: dict[str, Any] = {
+                self.table: {"Keys": keys[start : start + 100], "ConsistentRead": True}
+            }
             for attempt in range(WRITE_ATTEMPTS):
                 try:
                     answer = self._client.batch_get_item(RequestItems=wanted)
@@ -351,26 +357,32 @@ class DynamoIndex:
             if low[:7] <= m <= high[:7] and (after is None or m <= after[0][:7])
         ]
         rows: list[dict[str, Any]] = []
-        buckets_read = 0
+        buckets_read, last_hour = 0, ""
         for month_chunk in _growing(months, first=2):
             hours = sorted(
                 (
                     h
-                    for item in self._get_many([self._hours_key(m, query.status) for m in month_chunk])
+                    for item in self._get_many(
+                        [self._hours_key(m, query.status) for m in month_chunk]
+                    )
                     for h in item.get("hours", {}).get("SS", [])
                     if low[:13] <= h <= high and (after is None or f"{h}:" <= after[0])
                 ),
                 reverse=True,
             )
-            for chunk in _growing(hours, first=FIRST_BUCKETS):
+            start = 0
+            while start < len(hours):
                 if buckets_read >= MAX_BUCKETS:  # go on from the last hour read, next time
                     cursor = encode_cursor({"created_at": last_hour, "id": ""})
                     return HistoryPage([history_row(r) for r in rows], cursor)
+                size = min(FIRST_BUCKETS if buckets_read == 0 else 100, MAX_BUCKETS - buckets_read)
+                chunk = hours[start : start + size]
                 for item in self._get_many([self._bucket_key(h, query.status) for h in chunk]):
                     names = sorted((a for a in item if a.startswith(_ROW)), reverse=True)
-                    rows.extend(r for r in (json.loads(item[n]["S"]) for n in names) if query.matches(r))
-                buckets_read += len(chunk)
-                last_hour = chunk[-1]
+                    rows.extend(
+                        r for r in (json.loads(item[n]["S"]) for n in names) if query.matches(r)
+                    )
+                start, buckets_read, last_hour = start + size, buckets_read + len(chunk), chunk[-1]
                 if len(rows) > query.limit:
                     return page_of(rows[: query.limit + 1], query.limit)
         return page_of(rows, query.limit)

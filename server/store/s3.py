@@ -7,8 +7,8 @@ Layout under the prefix:
     reviews/<id>/events/<seq:010d>.json         one object per event
     reviews/<id>/summary.json, progress.json    last writer wins (summary.json: bucket-only setups)
     settings/<key>.json
-    unfinished/<id>                             while an analysis is queued or running
-    pending/<id>/<writer>                       while a writer appends and rewrites the summary
+    marks/unfinished/<id>                       while an analysis is queued or running
+    marks/pending/<id>/<writer>                 while a writer appends and rewrites the summary
 
 S3 has no transactions, but it has conditional writes: `PutObject` with `If-None-Match: *` fails
 with 412 when the key exists. Appending is "find the latest seq, create seq + 1 only if absent": of
@@ -21,7 +21,7 @@ latest is one small listing that starts at that seq instead of at the beginning 
 History rows and statistics: with a DynamoDB table (server/store/dynamo_index.py), pages and totals
 cost a fixed number of requests however many reviews exist. A bucket alone still works, reading
 every summary.json for each page, as small teams can afford. Either way the background scan lists
-only the two marker prefixes, so an idle service makes no per-review requests.
+only the marks (one request when there are none), so an idle service makes no per-review requests.
 """
 
 from __future__ import annotations
@@ -343,7 +343,7 @@ class S3Store(ReviewStore):
                 )
         if self.index:
             self.index.delete(review_id)
-        self._call("delete_object", Key=f"{self.prefix}unfinished/{_segment(review_id)}")
+        self._call("delete_object", Key=f"{self.prefix}marks/unfinished/{_segment(review_id)}")
         self._last_seq.pop(review_id, None)
         return bool(keys)
 
@@ -360,7 +360,7 @@ class S3Store(ReviewStore):
             if (stored.get("seq") or 0) > (summary.get("seq") or 0):
                 return
             self._put_json(key, summary)
-        marker = f"{self.prefix}unfinished/{_segment(review_id)}"
+        marker = f"{self.prefix}marks/unfinished/{_segment(review_id)}"
         if summary.get("status") in UNFINISHED:
             self._call("put_object", Key=marker, Body=b"")
         else:
@@ -411,25 +411,27 @@ class S3Store(ReviewStore):
 
     def unfinished(self) -> list[str]:
         self._ready()
-        found = [unquote(k.rsplit("/", 1)[-1]) for k in self._keys(self.prefix + "unfinished/")]
+        found = []
         stale = datetime.now(UTC) - PENDING_GRACE
-        for page in self._pages(self.prefix + "pending/"):
+        for page in self._pages(self.prefix + "marks/"):
             for entry in page.get("Contents", []):
-                if entry["LastModified"] < stale:  # its writer died between log and summary
-                    found.append(unquote(entry["Key"].rsplit("/", 2)[-2]))
+                kind, review, *_ = entry["Key"][len(self.prefix) + len("marks/") :].split("/")
+                # A pending mark counts once its writer has plainly died between log and summary.
+                if kind == "unfinished" or entry["LastModified"] < stale:
+                    found.append(unquote(review))
         return list(dict.fromkeys(found))
 
     @contextmanager
     def changing(self, review_id: str) -> Iterator[None]:
         self._ready()
-        key = f"{self.prefix}pending/{_segment(review_id)}/{uuid.uuid4().hex}"
+        key = f"{self.prefix}marks/pending/{_segment(review_id)}/{uuid.uuid4().hex}"
         self._call("put_object", Key=key, Body=b"")
         yield  # not in a finally: a failed write leaves the marker for the scan to clear
         self._call("delete_object", Key=key)
 
     def settled(self, review_id: str) -> None:
         stale = datetime.now(UTC) - PENDING_GRACE
-        for page in self._pages(f"{self.prefix}pending/{_segment(review_id)}/"):
+        for page in self._pages(f"{self.prefix}marks/pending/{_segment(review_id)}/"):
             for entry in page.get("Contents", []):
                 if entry["LastModified"] < stale:
                     self._call("delete_object", Key=entry["Key"])

@@ -68,7 +68,9 @@ def open_store(settings: Settings) -> ReviewStore:
 
         index = None
         if settings.index_table:
-            index = DynamoIndex(settings.index_table, settings.store_url, region=settings.store_region)
+            index = DynamoIndex(
+                settings.index_table, settings.store_url, region=settings.store_region
+            )
             index.ensure_table(create=settings.create_resources)
         return S3Store.from_url(settings.store_url, region=settings.store_region, index=index)
     from server.store.sqlite import SQLiteStore
