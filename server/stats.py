@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Any
 
+from server.model import FINDING_TYPES, RISKS
 from server.review import ReviewState
 
 TALLIES_VERSION = 1  # bump when the names change: stores then rebuild their totals once
@@ -83,9 +84,9 @@ def compute(totals: dict[str, int], muted: set[str], since: str = "") -> dict[st
     return {
         "reviews": totals.get("reviews", 0),
         "findings": totals.get("findings", 0),
-        "by_type": dict(groups["type"]),
-        "by_risk": dict(groups["risk"]),
-        "by_decision": dict(groups["decision"]),
+        "by_type": {**dict.fromkeys(FINDING_TYPES, 0), **groups["type"]},
+        "by_risk": {**dict.fromkeys(RISKS, 0), **groups["risk"]},
+        "by_decision": {**dict.fromkeys(("accept", "reject", "pending"), 0), **groups["decision"]},
         "by_checkpoint": dict(sorted(groups["checkpoint"].items(), key=lambda kv: (-kv[1], kv[0]))),
         "rules": rules,
         "most_rejected": most_rejected,
