@@ -48,6 +48,8 @@ def startup_line(settings: Settings, port: str, workers: int, threads: int) -> s
         )
     else:
         storage = f"storage {settings.store_url} in {settings.store_region}"
+        if settings.index_table:
+            storage += f" with table {settings.index_table}"
     ai = "AI off"
     if settings.ai is not None:
         ai = f"AI {describe_ai(settings.ai)}"

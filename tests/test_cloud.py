@@ -213,6 +213,18 @@ def test_hosted_settings_from_a_minimal_environment():
     assert settings.ai.region == "us-east-1" and settings.ai.sections_at_once == 4
 
 
+def test_the_table_needs_a_bucket_and_a_valid_name():
+    base = {"AIPRISM_ACCESS_TOKEN": TOKEN, "AIPRISM_DYNAMODB_TABLE": "ai prism!"}
+    with pytest.raises(HostedSettingsError) as refused:
+        hosted_settings(base)
+    assert any("AIPRISM_DYNAMODB_TABLE must be a table name" in p for p in refused.value.problems)
+    assert any("AIPRISM_S3_BUCKET is not" in p for p in refused.value.problems)
+    settings = hosted_settings(
+        {**base, "AIPRISM_S3_BUCKET": "reviews", "AIPRISM_DYNAMODB_TABLE": "ai-prism-index"}
+    )
+    assert settings.index_table == "ai-prism-index" and not settings.create_resources
+
+
 def test_hosted_settings_layer_the_bedrock_variables_over_the_ai_ones():
     env = {
         "AIPRISM_ACCESS_TOKEN": TOKEN,

@@ -256,7 +256,9 @@ def s3_problems(s3, bucket: str, prefix: str) -> list[str]:
         elif match := re.fullmatch(r"reviews/[^/]+/uploads/([0-9a-f]{64})", name):
             if hashlib.sha256(read(key)).hexdigest() != match[1]:
                 problems.append(f"{key} does not hold the bytes its name promises")
-        elif re.fullmatch(r"reviews/[^/]+/(summary|progress)\.json|layout\.json|settings/[^/]+\.json", name):
+        elif re.fullmatch(
+            r"reviews/[^/]+/(summary|progress)\.json|layout\.json|settings/[^/]+\.json", name
+        ):
             json.loads(read(key))
         elif re.fullmatch(r"marks/unfinished/[^/]+|marks/pending/[^/]+/[0-9a-f]{32}", name):
             if read(key):
