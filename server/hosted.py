@@ -7,6 +7,7 @@ a 500 on the first upload or a review that quietly skips the AI.
 
 from __future__ import annotations
 
+import os
 import re
 import tempfile
 from collections.abc import Mapping
@@ -66,6 +67,7 @@ def hosted_settings(env: Mapping[str, str]) -> Settings:
     limits = _limits(env, problems)
     ai = _ai(env, region, problems)
     workers = _analysis_workers(env, ai is not None, problems)
+    processes = _cpu_processes(env, problems)
     settings = Settings(
         data_dir=Path(env.get("AIPRISM_DATA_DIR") or Path(tempfile.gettempdir()) / "ai-prism"),
         token=_token(env, problems),
@@ -78,6 +80,7 @@ def hosted_settings(env: Mapping[str, str]) -> Settings:
         create_resources=env.get("AIPRISM_CREATE_RESOURCES", "").strip() == "1",
         ai=ai,
         analysis_workers=workers,
+        cpu_processes=processes,
     )
     if problems:
         raise HostedSettingsError(problems)
@@ -161,6 +164,24 @@ def _analysis_workers(env: Mapping[str, str], ai_on: bool, problems: list[str]) 
         )
         return 2
     return int(raw)
+
+
+def _cpu_processes(env: Mapping[str, str], problems: list[str]) -> int:
+    """Review processes per Gunicorn worker: by default the instance's CPUs shared among its
+    workers, so that together they use every core once."""
+    raw = env.get("AIPRISM_CPU_PROCESSES", "").strip()
+    if raw:
+        if raw.isdigit() and 1 <= int(raw) <= 64:
+            return int(raw)
+        problems.append(f"AIPRISM_CPU_PROCESSES must be a whole number from 1 to 64, not {raw!r}.")
+        return 1
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cpus = os.cpu_count() or 1
+    raw_workers = env.get("WEB_CONCURRENCY", "").strip()
+    workers = int(raw_workers) if raw_workers.isdigit() and int(raw_workers) else max(2, cpus)
+    return max(1, cpus // workers)  # Gunicorn's workers, as cloud/gunicorn.conf.py counts them
 
 
 def _ai(env: Mapping[str, str], region: str, problems: list[str]) -> AISettings | None:

@@ -17,6 +17,7 @@ from server import diff as version_diff
 from server import stats as review_stats
 from server.ai_choice import AIChoice
 from server.chat import answer as offline_answer
+from server.cpu_pool import CpuPool
 from server.documents import clean_filename, load_document
 from server.documents.limits import Deadline
 from server.engines import guidance as team_guidance
@@ -62,6 +63,12 @@ class ReviewService:
         self._locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()  # guards the two dicts' membership
         self._cpu_work = threading.Lock()
+        # Hosted: reading and the offline rules in child processes (server/cpu_pool.py).
+        self.cpu = (
+            CpuPool(settings.cpu_processes, settings.frameworks_dir, settings.limits)
+            if settings.cpu_processes
+            else None
+        )
         self.warmed = threading.Event()  # set once the warm-up has run (server/web: start_warming)
 
     # --- reading ---
@@ -109,7 +116,10 @@ class ReviewService:
         """Read the document now (so a broken file is refused at once); analyse it in the background."""
         filename = clean_filename(filename)
         fw = resolve(framework or self.settings.default_framework, self.settings.frameworks_dir)
-        document = load_document(data, filename, fw, self.settings.limits)
+        if self.cpu:
+            document = self.cpu.read(data, filename, fw.id)
+        else:
+            document = load_document(data, filename, fw, self.settings.limits)
         version = 1
         if parent_id:
             version = self.get(parent_id).version + 1
@@ -177,24 +187,28 @@ class ReviewService:
         data = self.store.get_blob(state.id, state.sha256)
         muted = frozenset(self.store.get_setting("muted_rules", []) or [])
         engine = self.ai.engine()
-        # Reading and the offline rules are pure Python CPU work: under the GIL, two of them at
-        # once in one process finish no sooner, and slow the request threads (/health included).
-        # Waiting on the AI engine, which is most of an AI review, runs side by side.
-        with self._cpu_work:
-            deadline = Deadline(self.settings.limits, state.filename)
-            document = load_document(data, state.filename, fw, self.settings.limits, deadline)
-            ai_total = len(engine.sections_to_review(document)) if engine else 0
+        if self.cpu:  # in a child process, while this thread waits
+            result = self.cpu.review(data, state.filename, fw.id, muted, date.today())
+            document = result.document
+        else:
+            # Reading and the offline rules are pure Python CPU work: under the GIL, two of them
+            # at once in one process finish no sooner, and slow the request threads (/health
+            # included). Waiting on the AI engine, which is most of an AI review, runs side by side.
+            with self._cpu_work:
+                deadline = Deadline(self.settings.limits, state.filename)
+                document = load_document(data, state.filename, fw, self.settings.limits, deadline)
+                ai_total = len(engine.sections_to_review(document)) if engine else 0
 
-            def progress(done: int, total: int, stage: str) -> None:
-                report(done, total + ai_total, stage)
+                def progress(done: int, total: int, stage: str) -> None:
+                    report(done, total + ai_total, stage)
 
-            result = offline.review(
-                document,
-                fw,
-                as_of=date.today(),
-                on_progress=deadline.watch(progress),
-                muted_rules=muted,
-            )
+                result = offline.review(
+                    document,
+                    fw,
+                    as_of=date.today(),
+                    on_progress=deadline.watch(progress),
+                    muted_rules=muted,
+                )
         findings, engines = result.findings, [offline.ENGINE_ID]
         notices = [f"Muted rules not run: {', '.join(sorted(muted))}."] if muted else []
         usage = None
@@ -272,6 +286,14 @@ class ReviewService:
         from server import samples
         from server.engines import syllables
 
+        if self.cpu:  # the children load the packs, readers and syllable table as they start
+            try:
+                self.cpu.warm()
+                available(self.settings.frameworks_dir)  # what creating a review resolves here
+            except Exception:
+                log.exception("warm-up of the review processes failed")
+            self.warmed.set()
+            return
         sample = samples.messy_investigation_docx()  # reading it walks the .docx reader's paths
         try:
             packs = available(self.settings.frameworks_dir)

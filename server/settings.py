@@ -19,6 +19,7 @@ class Settings:
     allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost")  # Host header names accepted
     hosted: bool = False  # behind HTTPS on App Runner: Secure cookies, proxy headers
     analysis_workers: int = 2  # background analyses at once
+    cpu_processes: int = 0  # >0 (hosted): reading and offline rules in that many child processes
     max_queued: int = 50  # analyses waiting beyond that are refused with 503
     default_framework: str = "investigation"
     limits: Limits = field(default_factory=Limits)
