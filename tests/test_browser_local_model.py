@@ -51,7 +51,7 @@ def test_local_model_turned_on_in_settings_reviews_beside_the_offline_rules(serv
         page.fill("#setting-base-url", local_model.base_url)
         page.click("#list-models")
         expect(page.locator("#model-hint")).to_contain_text(
-            f"Models on this server: {local_model.model}"
+            f"Models on this server: {local_model.model}", timeout=60_000
         )
         expect(page.locator("#setting-model")).to_have_value(local_model.model)
         page.click("#ai-test")
