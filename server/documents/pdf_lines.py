@@ -128,9 +128,9 @@ def page_lines(fragments: Iterable[Fragment], page: int) -> list[Line]:
         if id(font) not in fonts:
             fonts[id(font)] = is_bold(font)
         bold = fonts[id(font)]
+        # A line ends where the baseline moves, not at a newline: some writers (reportlab) end
+        # every drawn string with one, and pieces of one line then arrive as separate lines.
         for k, piece in enumerate(text.split("\n")):
-            if k > 0:
-                close()
             if not piece:
                 continue
             y = m[5] - k * size * 1.2  # a rare multi-line fragment: later lines sit below
