@@ -103,6 +103,7 @@ FEATURES = (
     "line_numbers_by_5",
     "line_numbers_by_1_per_page",
     "line_numbers_by_5_per_page",
+    "line_numbers_by_1_per_section",
     "page_numbers",
     "title_block",
     "two_columns",
@@ -160,6 +161,8 @@ def write_up(feature: str = "plain") -> bytes:
         document.add_paragraph("Impact", style="Heading 1")
     for text in IMPACT:
         document.add_paragraph(text)
+    if feature.endswith("per_section"):
+        _start_section(document, columns=1)  # mid-page: the numbers start again there
     document.add_paragraph("Root Causes", style="Heading 1")
     for text in ROOT_CAUSES:
         document.add_paragraph(text)
@@ -174,9 +177,11 @@ def write_up(feature: str = "plain") -> bytes:
 
     if feature.startswith("line_numbers"):
         count_by = 5 if "by_5" in feature else 1
-        restart = "newPage" if feature.endswith("per_page") else "continuous"
+        restart = {"per_page": "newPage", "per_section": "newSection"}.get(
+            feature.split("by_")[1][2:], "continuous"
+        )
         for section in document.sections:
-            _line_numbers(section, count_by, restart)
+            add_line_numbers(section, count_by, restart)
     if feature == "page_numbers":
         _running_header_and_footer(document)
     if feature == "hyphenation":
@@ -205,7 +210,7 @@ def _start_section(document, columns: int) -> None:
     cols.set(qn("w:space"), "425")
 
 
-def _line_numbers(section, count_by: int, restart: str) -> None:
+def add_line_numbers(section, count_by: int, restart: str) -> None:
     """Word's line numbering (Layout > Line Numbers), as legal and audit write-ups often have."""
     element = OxmlElement("w:lnNumType")
     element.set(qn("w:countBy"), str(count_by))

@@ -44,8 +44,11 @@ def drop_margin_numbers(pages: list[list[Line]]) -> list[list[Line]]:
         return pages
     found = [[(line, _margin_number(line, left)) for line in lines] for lines in pages]
     numbers = [n for page in found for _, n in page if n is not None]
-    if len(numbers) < _MIN_MARGIN_NUMBERS or not all(
-        _rising(sorted(((ln.y, n) for ln, n in page if n is not None), reverse=True))
+    if len(numbers) < _MIN_MARGIN_NUMBERS:
+        return pages
+    restart = min(numbers)  # where numbering starts again on a new page or section
+    if not all(
+        _rising(sorted(((ln.y, n) for ln, n in page if n is not None), reverse=True), restart)
         for page in found
     ):
         return pages
@@ -82,9 +85,10 @@ def _margin_number(line: Line, left: float) -> int | None:
     return int(first)
 
 
-def _rising(numbers: list[tuple[float, int]]) -> bool:
+def _rising(numbers: list[tuple[float, int]], restart: int) -> bool:
+    """Numbers going up down the page, or starting again from the first number."""
     values = [n for _, n in numbers]
-    return all(b > a for a, b in itertools.pairwise(values))
+    return all(b > a or b == restart for a, b in itertools.pairwise(values))
 
 
 # --- running headers and footers -----------------------------------------------------------
