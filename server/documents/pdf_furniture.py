@@ -77,9 +77,9 @@ def _text_left_edge(pages: list[list[Line]]) -> float | None:
     for lines in pages:
         for line in lines:
             if not _NUMBER.match(line.text):
-                body = line.pieces[1:] if _NUMBER.match(line.first_piece()) else line.pieces
-                x = next((p.x for p in body if p.text.strip()), line.x)
-                starts[round(x)] += len(line.text)
+                numbered = _NUMBER.match(line.first_piece())
+                text = (line.without_first_piece() if numbered else None) or line
+                starts[round(text.x)] += len(text.text)
     return float(starts.most_common(1)[0][0]) if starts else None
 
 

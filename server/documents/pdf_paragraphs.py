@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from server.documents.pdf_furniture import Footnote
-from server.documents.pdf_lines import Line, Piece
+from server.documents.pdf_lines import Line, Piece, clean
 from server.documents.text import is_all_caps
 from server.model import Block, SourceRef
 
@@ -200,7 +200,7 @@ def _cells(line: Line, stops: list[float]) -> list[tuple[float, list[str]]]:
         if id(piece) in starts and piece.x > cells[-1][0] + 1:
             cells.append((piece.x, []))
         cells[-1][1].append(piece.text)
-    joined = [(x, " ".join("".join(texts).split())) for x, texts in cells]
+    joined = [(x, clean("".join(texts))) for x, texts in cells]
     return [(x, [text]) for x, text in joined if text]
 
 
