@@ -104,6 +104,7 @@ FEATURES = (
     "line_numbers_by_1_per_page",
     "line_numbers_by_5_per_page",
     "line_numbers_by_1_per_section",
+    "line_numbers_by_1_two_columns",
     "page_numbers",
     "title_block",
     "two_columns",
@@ -150,7 +151,7 @@ def write_up(feature: str = "plain") -> bytes:
         for when, what in TIMELINE:
             document.add_paragraph(f"{when}: {what}", style="List Bullet")
 
-    if feature == "two_columns":
+    if feature.endswith("two_columns"):
         _start_section(document, columns=2)
     if feature == "heading_at_page_bottom":
         # One line more, so the next heading, a bold line not kept with what follows, is the
@@ -166,7 +167,7 @@ def write_up(feature: str = "plain") -> bytes:
     document.add_paragraph("Root Causes", style="Heading 1")
     for text in ROOT_CAUSES:
         document.add_paragraph(text)
-    if feature == "two_columns":
+    if feature.endswith("two_columns"):
         _start_section(document, columns=1)
     document.add_paragraph("Preventative Actions", style="Heading 1")
     for text in ACTIONS:

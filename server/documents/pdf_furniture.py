@@ -38,30 +38,33 @@ class Footnote:
 
 def drop_margin_numbers(pages: list[list[Line]]) -> list[list[Line]]:
     """Remove Word's and LibreOffice's line numbers: bare numbers left of where the text starts,
-    rising down each page (or starting again). Drawn apart or at the head of the line they number,
-    either way."""
+    or just left of a column's line on the same baseline, rising down each column of each page (or
+    starting again). Drawn apart or at the head of the line they number, either way."""
     left = _text_left_edge(pages)
     if left is None:
         return pages
-    found = [[(line, _margin_number(line, left)) for line in lines] for lines in pages]
-    numbers = [n for page in found for _, n in page if n is not None]
+    found = [_page_margin_numbers(lines, left) for lines in pages]
+    numbers = [n for page in found for n, _ in page.values()]
     if len(numbers) < _MIN_MARGIN_NUMBERS:
         return pages
     restart = min(numbers)  # where numbering starts again on a new page or section
-    steps = [
-        b > a or b == restart
-        for page in found
-        for (_, a), (_, b) in itertools.pairwise(
-            sorted(((ln.y, n) for ln, n in page if n is not None), reverse=True)
-        )
-    ]
+    steps: list[bool] = []
+    for lines, page in zip(pages, found, strict=True):
+        columns: dict[float, list[tuple[float, int]]] = {}
+        for line in lines:
+            if id(line) in page:
+                number, column = page[id(line)]
+                columns.setdefault(column, []).append((line.y, number))
+        for column in columns.values():
+            ordered = [n for _, n in sorted(column, reverse=True)]
+            steps.extend(b > a or b == restart for a, b in itertools.pairwise(ordered))
     if steps.count(False) > 0.1 * len(steps):  # a column of figures, not a count of lines
         return pages
     kept: list[list[Line]] = []
-    for page in found:
+    for lines, page in zip(pages, found, strict=True):
         out: list[Line] = []
-        for line, number in page:
-            if number is None:
+        for line in lines:
+            if id(line) not in page:
                 out.append(line)
             elif line.text != line.first_piece():
                 rest = line.without_first_piece()
@@ -83,11 +86,37 @@ def _text_left_edge(pages: list[list[Line]]) -> float | None:
     return float(starts.most_common(1)[0][0]) if starts else None
 
 
-def _margin_number(line: Line, left: float) -> int | None:
-    first = line.first_piece()
-    if not _NUMBER.match(first) or line.x > left - 0.5 * line.size:
-        return None
-    return int(first)
+def _page_margin_numbers(lines: list[Line], left: float) -> dict[int, tuple[int, float]]:
+    """id(line) -> (its margin number, the x of the text column it numbers)."""
+    found: dict[int, tuple[int, float]] = {}
+    by_height: dict[int, list[Line]] = {}
+    for line in lines:
+        by_height.setdefault(round(line.y), []).append(line)
+    for line in lines:
+        first = line.first_piece()
+        if not _NUMBER.match(first):
+            continue
+        if line.x <= left - 0.5 * line.size:
+            found[id(line)] = (int(first), left)
+        elif line.text == first:  # drawn on its own: a column's number sits just left of it
+            near = [other for dy in (-1, 0, 1) for other in by_height.get(round(line.y) + dy, [])]
+            beside = _text_beside(line, near)
+            if beside is not None:
+                found[id(line)] = (int(first), beside)
+    return found
+
+
+def _text_beside(number: Line, lines: list[Line]) -> float | None:
+    """The x of a text line on the number's baseline starting a little to its right."""
+    for line in lines:
+        if (
+            line is not number
+            and abs(line.y - number.y) < 0.2 * number.size
+            and number.size * 0.5 < line.x - number.x <= 4 * number.size
+            and not _NUMBER.match(line.text)
+        ):
+            return round(line.x)
+    return None
 
 
 # --- running headers and footers -----------------------------------------------------------
