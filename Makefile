@@ -46,6 +46,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.core
 	$(BIN)/python -m bench.cold
+	$(BIN)/python -m bench.pdf
 
 # The server benchmarks take some 2.5 minutes each, so `make bench` stays the quick one.
 .PHONY: bench-load bench-cloud bench-scale bench-all

@@ -19,3 +19,11 @@ def local_model(tmp_path_factory):
 
     with running_local_model(n_ctx=8192, folder=tmp_path_factory.mktemp("local-model")) as model:
         yield model
+
+
+@pytest.fixture(scope="session")
+def office(tmp_path_factory):
+    """LibreOffice's .docx-to-PDF conversion, cached by the .docx's hash for the whole run."""
+    from tests.office_pdf import OfficeConverter
+
+    return OfficeConverter(tmp_path_factory.mktemp("office-pdf"))

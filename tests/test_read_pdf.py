@@ -459,3 +459,143 @@ def test_aes_encrypted_pdf_with_an_empty_user_password_is_read():
     out = io.BytesIO()
     writer.write(out)
     assert read(out.getvalue()).blocks
+
+
+# --- what office suites draw around the text -------------------------------------------------
+
+LINES = [
+    "The refunds service paid the same refund twice when the processor was slow to confirm",
+    "a payment, because the queue delivered the request again after five seconds had passed",
+    "and nobody had told the refunds team that the timeout was shortened during the move.",
+]
+
+
+def numbered_page(first: int, step: int = 1, top: float = 700, lines=LINES) -> list:
+    """Body lines at x=72 with Word-style line numbers right-aligned in the left margin."""
+    out = []
+    for n, text in enumerate(lines):
+        number = first + n * step
+        y = top - 12 * n
+        out.append((54 - 5 * len(str(number)), y, str(number), "Helvetica", 10))
+        out.append((72, y, text, "Helvetica", 10))
+    return out
+
+
+def test_margin_line_numbers_are_dropped_by_position_and_rise():
+    second = [line.replace(" the ", " this ") for line in LINES]
+    raw = read(canvas_pdf(numbered_page(1), numbered_page(4, lines=second)))
+    assert [b.text for b in raw.blocks] == [" ".join(LINES), " ".join(second)]
+
+
+def test_margin_line_numbers_counted_by_five_restarting_per_page_are_dropped():
+    pages = [
+        [(44, 700 - 12 * 4, "5", "Helvetica", 10)]
+        + [(72, 700 - 12 * n, f"Page {p} line {n + 1} runs on", "Helvetica", 10) for n in range(5)]
+        for p in ("one", "two", "three")
+    ]
+    raw = read(canvas_pdf(*pages))
+    assert [b.text.split(" line ")[0] for b in raw.blocks] == ["Page one", "Page two", "Page three"]
+    assert "5 Page" not in " ".join(b.text for b in raw.blocks)
+
+
+def test_numbers_in_the_margin_that_do_not_rise_down_the_page_are_kept():
+    page = [
+        (40, 700, "30", "Helvetica", 10),
+        (72, 700, "Thirty refunds were paid twice on the first day.", "Helvetica", 10),
+        (40, 680, "12", "Helvetica", 10),
+        (72, 680, "Twelve more were paid twice on the second day.", "Helvetica", 10),
+        (40, 660, "4", "Helvetica", 10),
+        (72, 660, "Four were paid twice on the last day.", "Helvetica", 10),
+    ]
+    raw = read(canvas_pdf(page))
+    text = " ".join(b.text for b in raw.blocks)
+    assert all(number in text.split() for number in ("30", "12", "4"))
+
+
+def test_footnote_reference_is_left_out_and_the_footnote_comes_last_apart():
+    page = [
+        (72, 700, "The retry setting was raised without a review.", "Helvetica", 10),
+        (300, 704, "1", "Helvetica", 6),
+        (72, 660, "Nobody noticed until the next morning.", "Helvetica", 10),
+        (72, 80, "1", "Helvetica", 6),
+        (78, 76, "It lives in the queue's configuration file.", "Helvetica", 8),
+    ]
+    raw = read(canvas_pdf(page))
+    assert [(b.text, b.style) for b in raw.blocks] == [
+        ("The retry setting was raised without a review.", ""),
+        ("Nobody noticed until the next morning.", ""),
+        ("It lives in the queue's configuration file.", "Footnote"),
+    ]
+
+
+def test_hyphen_at_a_line_end_is_dropped_where_the_word_is_elsewhere_unbroken():
+    lines = [
+        (72, 700, "The team agreed on a long-term plan to improve the monitoring of the plat-", 10),
+        (72, 688, "form before the next release, and to tell everyone with a long-", 10),
+        (72, 676, "term stake in the platform.", 10),
+    ]
+    raw = read(canvas_pdf([(x, y, t, "Helvetica", s) for x, y, t, s in lines]))
+    assert raw.blocks[0].text == (
+        "The team agreed on a long-term plan to improve the monitoring of the platform before "
+        "the next release, and to tell everyone with a long-term stake in the platform."
+    )
+
+
+def test_cells_at_columns_shared_by_several_lines_are_table_rows():
+    rows = [
+        (700, "When", "What happened"),
+        (686, "3 March 08:12", "The retry setting is raised from one"),
+        (674, "", "to three."),
+        (660, "4 March 10:30", "Refunds are paused."),
+    ]
+    page = [(72, 740, "The events in order, as the logs show them.", "Helvetica", 10)]
+    for y, left, right in rows:
+        if left:
+            page.append((72, y, left, "Helvetica", 10))
+        page.append((250, y, right, "Helvetica", 10))
+    raw = read(canvas_pdf(page))
+    assert [(b.text, b.table_row) for b in raw.blocks[1:]] == [
+        ("When | What happened", True),
+        ("3 March 08:12 | The retry setting is raised from one to three.", True),
+        ("4 March 10:30 | Refunds are paused.", True),
+    ]
+
+
+def test_list_number_set_apart_from_its_text_is_a_label_not_text():
+    page = [
+        (72, 700, "1.", "Helvetica", 10),
+        (90, 700, "Add queue settings to the change approval process.", "Helvetica", 10),
+        (72, 686, "2.", "Helvetica", 10),
+        (90, 686, "Alert when a refund is paid twice.", "Helvetica", 10),
+        (72, 660, "3. Typed numbering stays part of the text.", "Helvetica", 10),
+    ]
+    raw = read(canvas_pdf(page))
+    assert [(b.text, b.list_item) for b in raw.blocks] == [
+        ("Add queue settings to the change approval process.", True),
+        ("Alert when a refund is paid twice.", True),
+        ("3. Typed numbering stays part of the text.", True),
+    ]
+
+
+def test_sentence_cut_by_a_column_break_is_one_paragraph():
+    page = [
+        (72, 700, "The finance team had to hold the monthly", "Helvetica", 10),
+        (72, 688, "close for two days while the payments", "Helvetica", 10),
+        (310, 700, "were traced, and fees of $1,200 were paid.", "Helvetica", 10),
+        (310, 676, "A new paragraph starts in the same column.", "Helvetica", 10),
+    ]
+    raw = read(canvas_pdf(page))
+    assert [b.text for b in raw.blocks] == [
+        "The finance team had to hold the monthly close for two days while the payments were "
+        "traced, and fees of $1,200 were paid.",
+        "A new paragraph starts in the same column.",
+    ]
+
+
+def test_a_title_in_a_size_used_nowhere_else_is_the_documents_title():
+    items = [("h1", "Payment outage review"), ("h2", "Timeline"), ("p", BODY[0])]
+    raw = read(story_pdf(items, header=False))
+    assert [(b.text, b.style) for b in raw.blocks[:2]] == [
+        ("Payment outage review", "Title"),
+        ("Timeline", ""),
+    ]

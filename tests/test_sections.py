@@ -239,3 +239,15 @@ def test_paragraph_indexes_are_global_and_sequential():
 def test_formatted_headings_match_by_contained_alias(text, kind):
     data = docx_bytes([(text, "Heading 1", False), (BODY, None, False)])
     assert outline(data)[0][1] == kind
+
+
+def test_a_bold_title_naming_a_framework_section_is_the_opening_not_that_section():
+    data = docx_bytes(
+        [
+            ("Investigation of the Timeline Outage", "Title", True),
+            (BODY, None, False),
+            ("Timeline", "Heading 1", False),
+            (BODY, None, False),
+        ]
+    )
+    assert outline(data) == [("Opening", "opening", False), ("Timeline", "timeline", False)]

@@ -45,6 +45,8 @@ _LOG_SHAPE_TESTS = tuple(
     (re.compile(shape, re.MULTILINE), required_literals(shape, re.MULTILINE))
     for shape in _LOG_SHAPES
 )
+# A document's title belongs to its opening, whatever words it holds; footnotes are not headings.
+_NEVER_HEADINGS = ("title", "subtitle", "footnote")
 _CODE_STYLES = ("code", "html preformatted", "plain text", "macro text", "source")
 
 
@@ -66,6 +68,8 @@ def build_document(raw: RawDocument, framework: Framework, sha256: str = "") -> 
     blocks = list(raw.blocks)
     left_out = {i: "signature" for i in _signature_indexes(blocks)}
     left_out.update({i: "raw log" for i in _log_block_indexes(blocks)})
+    # A PDF's footnotes come last, kept apart: a .docx's are not read at all.
+    left_out.update({i: "footnote" for i, b in enumerate(blocks) if b.style == "Footnote"})
     sections: list[_Open] = [_Open("Opening", "opening", 99, [])]
     in_thread = False
 
@@ -124,6 +128,8 @@ def _heading(block: Block, matcher: HeadingMatcher) -> tuple[str, str | None, in
     text = block.text.strip()
     words = len(text.split(None, MAX_HEADING_WORDS))  # counts up to one past the limit
     if not text or words > MAX_HEADING_WORDS or block.table_row or _EMAIL_HEADER.match(text):
+        return None
+    if block.style.lower() in _NEVER_HEADINGS:
         return None
     formatted = block.heading_level is not None or block.bold or block.all_caps
     if block.list_item and block.heading_level is None and not matcher.exact(text):
