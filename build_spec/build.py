@@ -24,9 +24,11 @@ ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build"
 VENV = BUILD / "venv"
 DIST = ROOT / "dist"
+ICONS = BUILD / "icons"
 SOURCES = ("server", "desktop", "build_spec")
 PROJECT = "ai-prism"
 PYINSTALLER = "pyinstaller>=6.10"
+PILLOW = "pillow>=11.3"  # renders the icon at build time (build_spec/icon.py); never bundled
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,12 +45,19 @@ def main(argv: list[str] | None = None) -> int:
         binary = binary.with_suffix(".exe")
     stamp = BUILD / f"{name}.fingerprint"
     fingerprint = source_fingerprint()
-    if not args.force and binary.exists() and _read(stamp) == fingerprint:
+    icons = (ICONS / "ai-prism.icns").exists()
+    if not args.force and binary.exists() and icons and _read(stamp) == fingerprint:
         report(binary, target, "up to date", time.monotonic() - began)
         return 0
     stamp.unlink(missing_ok=True)
     env = {**os.environ, "AIPRISM_ONEFILE": "1" if args.onefile else "0"}
     started = time.monotonic()
+    subprocess.run(  # the icons the spec and the installers use, into build/icons
+        [str(python), str(ROOT / "build_spec" / "icon.py"), str(ICONS)],
+        check=True,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
     subprocess.run(
         [
             str(python), "-m", "PyInstaller", "--noconfirm", "--log-level", "WARN",
@@ -67,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
 def requirements() -> list[str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     extras = project["optional-dependencies"]
-    return [*project["dependencies"], *_expanded(extras["desktop"], extras), PYINSTALLER]
+    return [*project["dependencies"], *_expanded(extras["desktop"], extras), PYINSTALLER, PILLOW]
 
 
 def _expanded(wanted: list[str], extras: dict[str, list[str]]) -> list[str]:

@@ -146,7 +146,8 @@ def review(base: str, token: str) -> dict:
     return {"review_s": round(time.monotonic() - began, 3), "findings": len(state["findings"])}
 
 
-def self_test(binary: Path, env: dict) -> dict:
+def self_test(binary: Path, env: dict, command: list[str] | None = None) -> dict:
+    """`binary --self-test` on an Xvfb screen (or `command`, a launch with --self-test in it)."""
     xvfb = shutil.which("Xvfb")
     if xvfb is None:
         raise SmokeFailed("Xvfb is not installed (apt-get install xvfb), or pass --no-window")
@@ -163,7 +164,7 @@ def self_test(binary: Path, env: dict) -> dict:
         window_env = {**env, "DISPLAY": f":{display}"}
         launched = time.time()
         result = subprocess.run(
-            [str(binary), "--self-test"],
+            command or [str(binary), "--self-test"],
             env=window_env,
             capture_output=True,
             text=True,
@@ -183,6 +184,7 @@ def self_test(binary: Path, env: dict) -> dict:
         raise SmokeFailed(f"--self-test exited {result.returncode}: {reason}")
     return {
         "self_test": "passed",
+        **({"opened_document": report["opened_document"]} if "opened_document" in report else {}),
         "launch_to_window_s": round(report["window_loaded_at"] - launched, 3),
         "self_test_findings": report["findings_rendered"],
         "close_to_exit_s": round(exited - report["closing_at"], 3),

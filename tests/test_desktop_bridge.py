@@ -123,13 +123,26 @@ def test_a_second_instance_for_the_same_folder_is_refused_and_can_ask_the_first(
     first, second = SingleInstance(tmp_path), SingleInstance(tmp_path)
     shown = threading.Event()
     assert first.acquire()
-    first.listen(shown.set)
+    first.listen(lambda document: shown.set())
     assert not second.acquire()
     assert second.ask_to_show(timeout=2)
     assert shown.wait(timeout=2)  # the first answers "ok", then brings its window forward
     first.close()
     assert second.acquire()  # released on close (and by the OS when a process dies)
     second.close()
+
+
+def test_a_second_launch_hands_its_document_to_the_first(tmp_path):
+    first, second = SingleInstance(tmp_path / "data"), SingleInstance(tmp_path / "data")
+    asked: list = []
+    received = threading.Event()
+    assert first.acquire()
+    first.listen(lambda document: (asked.append(document), received.set()))
+    document = tmp_path / ("Résumé of the outage – draft " + "x" * 300 + ".docx")
+    assert second.ask_to_show(document, timeout=2)
+    assert received.wait(timeout=2)
+    assert asked == [document]  # spaces, non-ASCII and a long name arrive whole
+    first.close()
 
 
 def test_a_request_with_the_wrong_secret_is_ignored(tmp_path):
@@ -139,10 +152,13 @@ def test_a_request_with_the_wrong_secret_is_ignored(tmp_path):
     first = SingleInstance(tmp_path)
     shown = []
     assert first.acquire()
-    first.listen(lambda: shown.append(True))
+    first.listen(lambda document: shown.append(True))
     port = json.loads((tmp_path / "desktop.instance.json").read_text())["port"]
     with socket.create_connection(("127.0.0.1", port), timeout=2) as conn:
         conn.sendall(b"show guessed\n")
+        assert conn.recv(16) == b"refused\n"
+    with socket.create_connection(("127.0.0.1", port), timeout=2) as conn:
+        conn.sendall(b"open guessed /etc/passwd\n")
         assert conn.recv(16) == b"refused\n"
     assert shown == []
     first.close()
