@@ -170,3 +170,36 @@ def test_a_left_over_instance_file_is_not_trusted(tmp_path):
     fresh = SingleInstance(tmp_path)
     assert fresh.acquire()  # a crashed instance leaves its file, never its lock
     fresh.close()
+
+
+def test_a_document_given_at_launch_becomes_the_first_page_as_a_new_review(local, sample):
+    from desktop.open_file import first_url
+
+    url, notice = first_url(local, sample)
+    assert notice is None
+    path, _, query = url.removeprefix(local.base_url).partition("?")
+    assert path.startswith("/reviews/") and query == f"token={local.settings.token}"
+    local.app.extensions["aiprism_jobs"].wait_idle(30)
+    state = local.app.config["SERVICE"].get(path.rsplit("/", 1)[1])
+    assert state.filename == sample.name and state.status == "done"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("missing.docx", None, "Could not read “missing.docx”"),
+        ("tool.exe", b"MZ\x90\x00", "tool.exe"),
+        ("huge.txt", b"x" * (MB + 1), "larger than the 1 MB upload limit"),
+    ],
+)
+def test_a_document_that_cannot_be_opened_leaves_the_home_page_with_the_reason(
+    local, tmp_path, name, content, message
+):
+    from desktop.open_file import first_url
+
+    document = tmp_path / name
+    if content is not None:
+        document.write_bytes(content)
+    url, notice = first_url(local, document)
+    assert url == f"{local.base_url}/?token={local.settings.token}"
+    assert message in notice

@@ -49,7 +49,7 @@ def test_each_platform_builds_smoke_tests_packs_and_uploads():
     for runner in ("runs-on: windows-latest", "runs-on: macos-latest"):
         assert runner in text
     assert text.count("python build_spec/build.py") == 2  # the same build script as `make build`
-    assert text.count("build_spec/smoke_test.py --binary") == 2
+    assert text.count("build_spec/smoke_test.py --binary") == 3  # Windows twice: built, installed
     assert "build_spec/package_windows.py" in text and "build_spec/package_macos.py" in text
     assert "dist/AI-Prism.app/Contents/MacOS/ai-prism" in text
     assert text.count("actions/upload-artifact@v4") == 2
