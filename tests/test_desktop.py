@@ -115,7 +115,8 @@ def window(env, tmp_path):
 
 
 def test_self_test_opens_the_document_given_then_reviews_the_sample_and_exits_0(env, tmp_path):
-    document = tmp_path / "Outage write-up – draft.docx"  # as a file manager's "Open with" passes it
+    # as a file manager's "Open with" passes it: an absolute path, spaces, non-ASCII
+    document = tmp_path / "Outage write-up – draft.docx"
     document.write_bytes(messy_investigation_docx())
     began = time.time()
     result = subprocess.run(
@@ -146,7 +147,7 @@ def test_the_log_opens_with_the_version(window):
 
 
 def test_a_document_given_to_a_second_launch_opens_in_the_first_window(window, env, tmp_path):
-    process, base, data = window
+    process, _, data = window
     document = tmp_path / "Second opinion.docx"
     document.write_bytes(messy_investigation_docx())
     second = subprocess.run(
