@@ -25,7 +25,10 @@ BUILD = ROOT / "build"
 VENV = BUILD / "venv"
 DIST = ROOT / "dist"
 ICONS = BUILD / "icons"
-SOURCES = ("server", "desktop", "build_spec")
+SOURCES = ("server", "desktop")
+# The build_spec files the frozen app depends on (not the packaging or smoke-test scripts, so
+# editing those does not rebuild it).
+SPEC_INPUTS = ("aiprism.spec", "ai_prism.py", "app_info.py", "descriptors.py", "icon.py")
 PROJECT = "ai-prism"
 PYINSTALLER = "pyinstaller>=6.10"
 PILLOW = "pillow>=11.3"  # renders the icon at build time (build_spec/icon.py); never bundled
@@ -115,10 +118,11 @@ def source_fingerprint() -> str:
     digest = hashlib.sha256()
     digest.update(_read(VENV / "requirements.txt").encode())
     digest.update((ROOT / "pyproject.toml").read_bytes())
-    for folder in SOURCES:
-        for path in sorted((ROOT / folder).rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    paths = [path for folder in SOURCES for path in sorted((ROOT / folder).rglob("*"))]
+    paths += [ROOT / "build_spec" / name for name in SPEC_INPUTS]
+    for path in paths:
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 

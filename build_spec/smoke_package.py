@@ -79,6 +79,10 @@ def run(deb: Path, folder: Path, env: dict) -> dict:
     if outside:
         raise SmokeFailed(f"files outside the package's places: {outside[:5]}")
     figures["mime_types_offered"] = _offered_mime_types()
+    said = subprocess.run([PACKAGE, "--version"], capture_output=True, text=True, env=env)
+    figures["version"] = said.stdout.strip()
+    if figures["version"] != f"aiprism-desktop {app_info.version()}":
+        raise SmokeFailed(f"`{PACKAGE} --version` said {said.stdout!r} {said.stderr[-500:]!r}")
 
     document = folder / "Payment reversal – incident review.docx"
     document.write_bytes(messy_investigation_docx())

@@ -70,6 +70,7 @@ def test_the_package_installs_opens_a_document_from_its_entry_and_uninstalls_cle
     report = run_json("build_spec/smoke_package.py", "--deb", str(deb), timeout=900)
     print(f"\nsmoke-package: {report}")
     assert report["smoke_package"] == "passed"
+    assert report["version"] == f"aiprism-desktop {app_info.version()}"
     assert report["launched"][0] == "/usr/bin/ai-prism"  # found on PATH, as the launcher does
     assert report["launched"][-1] == "--self-test"
     assert set(report["mime_types_offered"]) == {

@@ -291,3 +291,12 @@ def test_the_inno_setup_script_installs_per_user_with_every_association():
         assert f'Subkey: "Software\\Classes\\.{ext}\\OpenWithProgids"' in script
     sections = re.findall(r"^\[(\w+)\]$", script, flags=re.MULTILINE)
     assert sections == ["Setup", "Files", "Icons", "Tasks", "Registry", "Run"]
+
+
+def test_the_disk_image_shows_the_app_beside_a_link_to_applications():
+    from build_spec.package_macos import APP, dmg_settings
+
+    settings = dmg_settings(APP, ROOT / "build" / "icons" / "ai-prism.icns")
+    assert settings["files"] == [str(APP)] and APP.name == "AI-Prism.app"
+    assert settings["symlinks"] == {"Applications": "/Applications"}
+    assert set(settings["icon_locations"]) == {"AI-Prism.app", "Applications"}
