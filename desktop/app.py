@@ -61,8 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _already_running(instance, args.document)
     if not window:
         if args.document:
-            print(f"AI-Prism opens documents in its window; {args.document} was not opened.",
-                  file=sys.stderr)  # fmt: skip
+            opened = f"{args.document} was not opened; upload it on the page instead"
+            print(f"AI-Prism has no window here: {opened}.", file=sys.stderr)
         try:
             return _run_serve(args, data, instance, browser=not args.no_browser and has_display())
         finally:
