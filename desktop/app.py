@@ -15,6 +15,7 @@ import sys
 import time
 import webbrowser
 from collections.abc import Sequence
+from pathlib import Path
 from typing import NoReturn
 
 from server import __version__
@@ -33,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.self_test:
         from desktop import selftest
 
-        _exit_after_window(selftest.run(args.data_dir, args.port, started))
+        _exit_after_window(selftest.run(args.data_dir, args.port, started, args.document))
 
     from desktop.window import has_display, unavailable_reason
 
@@ -57,8 +58,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     data = resolve_data_dir(args.data_dir)
     instance = SingleInstance(data)
     if not instance.acquire():
-        return _already_running(instance)
+        return _already_running(instance, args.document)
     if not window:
+        if args.document:
+            opened = f"{args.document} was not opened; upload it on the page instead"
+            print(f"AI-Prism has no window here: {opened}.", file=sys.stderr)
         try:
             return _run_serve(args, data, instance, browser=not args.no_browser and has_display())
         finally:
@@ -82,12 +86,20 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-browser", action="store_true", help="with --serve: do not open it")
     parser.add_argument("--data-dir", help="folder for reviews and settings")
     parser.add_argument("--self-test", action="store_true", help="check the window works; exit")
+    parser.add_argument(
+        "document",
+        nargs="?",
+        type=Path,
+        help="a document to review at once (.docx, .pdf, .md or .txt); if AI-Prism is already "
+        "running, it opens there",
+    )
     return parser
 
 
-def _already_running(instance) -> int:
-    if instance.ask_to_show():
-        print("AI-Prism is already running; it was asked to come to the front.", file=sys.stderr)
+def _already_running(instance, document: Path | None) -> int:
+    if instance.ask_to_show(document.resolve() if document else None):
+        what = f"open {document.name}" if document else "come to the front"
+        print(f"AI-Prism is already running; it was asked to {what}.", file=sys.stderr)
         return 0
     print(
         f"AI-Prism is already running for {instance.folder} but did not answer; "
@@ -99,14 +111,18 @@ def _already_running(instance) -> int:
 
 def _run_window(args, data, instance, started: float) -> int:
     from desktop.local_server import LocalServer
+    from desktop.open_file import first_url
     from desktop.window import DesktopWindow, allow_pywebview_scripts
 
     local = LocalServer(_settings(args, data, desktop=True), args.port)
     allow_pywebview_scripts(local.app)
     local.start()
     log.info("server ready at %s in %.2f s", local.base_url, time.monotonic() - started)
-    window = DesktopWindow(local, started=started)
-    instance.listen(window.bring_forward)
+    url, notice = first_url(local, args.document)
+    window = DesktopWindow(local, started=started, url=url, notice=notice)
+    instance.listen(
+        lambda document: window.open_document(document) if document else window.bring_forward()
+    )
     signal.signal(signal.SIGTERM, lambda *_: window.close())  # log-out, kill: close like the user
     window.run()
     log.info("window closed; stopping")
@@ -130,7 +146,7 @@ def _run_serve(args, data, instance, browser: bool) -> int:
     local = LocalServer(_settings(args, data, desktop=False), args.port)
     url = local.url
 
-    def show() -> None:
+    def show(_document) -> None:
         if browser:
             webbrowser.open(url)
 

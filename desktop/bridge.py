@@ -175,7 +175,7 @@ class Bridge:
             path = self._dialogs.choose_document()
             if path is None:
                 return {"cancelled": True}
-            data = _read(path, self._max_bytes)
+            data = read_document(path, self._max_bytes)
             result = self._api.upload(data, path.name, framework or None, version_of)
             log.info("uploaded %s as review %s", path.name, result.get("id"))
             return {"id": result["id"], "status": result.get("status"), "filename": path.name}
@@ -210,7 +210,7 @@ class Bridge:
             return {"error": "The export could not be saved; see the log for details."}
 
 
-def _read(path: Path, max_bytes: int) -> bytes:
+def read_document(path: Path, max_bytes: int) -> bytes:
     try:
         size = path.stat().st_size
         if size > max_bytes:

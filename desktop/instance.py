@@ -2,8 +2,9 @@
 
 The first launch holds an OS lock on `desktop.lock` in the data folder and listens on a localhost
 socket whose port and secret it writes to `desktop.instance.json` (readable by the user only). A
-later launch finds the lock taken, sends "show <secret>" to that socket and exits; the first one
-brings its window forward. The OS drops the lock when a process dies, so a crash leaves no stale
+later launch finds the lock taken, sends "show <secret>" (or "open <secret> <path>" when it was given
+a document) to that socket and exits; the first one brings its window forward (or opens the
+document in it). The OS drops the lock when a process dies, so a crash leaves no stale
 lock: a leftover instance file is simply overwritten by the next first launch.
 """
 
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 
 LOCK_NAME = "desktop.lock"
 INFO_NAME = "desktop.instance.json"
+MAX_REQUEST = 8192  # "open <secret> <path>": room for any path
 
 
 class SingleInstance:
@@ -44,8 +46,9 @@ class SingleInstance:
         self._handle = handle
         return True
 
-    def listen(self, on_show: Callable[[], None]) -> None:
-        """Answer later launches: each valid "show" request calls `on_show` (in a worker thread)."""
+    def listen(self, on_show: Callable[[Path | None], None]) -> None:
+        """Answer later launches: each valid request calls `on_show` (in a worker thread) with the
+        document to open, or None to come to the front."""
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         listener.bind(("127.0.0.1", 0))
         listener.listen(4)
@@ -69,28 +72,37 @@ class SingleInstance:
             with connection:
                 connection.settimeout(2)
                 try:
-                    line = connection.recv(256).decode("ascii", "replace").strip()
-                    command, _, secret = line.partition(" ")
-                    if command != "show" or not hmac.compare_digest(secret, self._secret):
+                    line = _read_line(connection).decode("utf-8", "replace").rstrip("\r\n")
+                    command, _, rest = line.partition(" ")
+                    secret, _, document = rest.partition(" ")
+                    valid = command == "show" or (command == "open" and document)
+                    if not valid or not hmac.compare_digest(secret, self._secret):
                         connection.sendall(b"refused\n")
                         continue
                     connection.sendall(b"ok\n")
                 except OSError:
                     continue
-            log.info("another launch asked this instance to show itself")
+            if command == "open":
+                log.info("another launch asked this instance to open a document")
+            else:
+                log.info("another launch asked this instance to show itself")
             try:
-                on_show()
+                on_show(Path(document) if command == "open" else None)
             except Exception:
                 log.exception("could not bring the window forward")
 
-    def ask_to_show(self, timeout: float = 5.0) -> bool:
-        """From a later launch: ask the running instance to show itself. True if it answered."""
+    def ask_to_show(self, document: Path | None = None, timeout: float = 5.0) -> bool:
+        """From a later launch: ask the running instance to show itself, or to open `document`
+        (an absolute path). True if it answered."""
         deadline = time.monotonic() + timeout
         while True:
             try:
                 info = json.loads((self.folder / INFO_NAME).read_text())
                 with socket.create_connection(("127.0.0.1", int(info["port"])), timeout=2) as conn:
-                    conn.sendall(f"show {info['secret']}\n".encode())
+                    request = f"show {info['secret']}"
+                    if document is not None:
+                        request = f"open {info['secret']} {document}"
+                    conn.sendall(request.encode() + b"\n")
                     if conn.recv(16).strip() == b"ok":
                         return True
             except (OSError, ValueError, KeyError, TypeError):
@@ -107,6 +119,17 @@ class SingleInstance:
         if self._handle is not None:
             self._handle.close()  # releases the lock
             self._handle = None
+
+
+def _read_line(connection: socket.socket, limit: int = MAX_REQUEST) -> bytes:
+    """One request line (a document path may be long, and arrive in pieces)."""
+    data = b""
+    while b"\n" not in data and len(data) < limit:
+        chunk = connection.recv(limit - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data.split(b"\n", 1)[0]
 
 
 def _try_lock(handle: IO) -> bool:

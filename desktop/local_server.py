@@ -8,6 +8,7 @@ import threading
 import time
 import urllib.request
 from typing import NoReturn
+from urllib.parse import urlencode
 
 from server.serve import make_server, url_of
 from server.settings import Settings
@@ -26,6 +27,11 @@ class LocalServer:
         self.base_url = f"http://127.0.0.1:{self.server.effective_port}"
         self.url = url_of(self.server, settings)  # carries the token once, for the first page
         self._thread: threading.Thread | None = None
+
+    def url_for(self, path: str) -> str:
+        """`path` on this server, carrying the token once (it becomes a cookie there)."""
+        token = self.settings.token
+        return f"{self.base_url}{path}" + (f"?{urlencode({'token': token})}" if token else "")
 
     def start(self, timeout: float = 15.0) -> None:
         """Serve in a daemon thread and return once /health answers."""

@@ -21,6 +21,7 @@ from pathlib import Path
 from desktop.bridge import ScriptedDialogs
 from desktop.instance import SingleInstance
 from desktop.local_server import LocalServer, exit_now
+from desktop.open_file import first_url
 from desktop.window import (
     DesktopWindow,
     allow_pywebview_scripts,
@@ -66,7 +67,9 @@ class SelfTestFailed(Exception):
     pass
 
 
-def run(data_dir: str | None, port: int, started: float) -> int:
+def run(data_dir: str | None, port: int, started: float, document: Path | None = None) -> int:
+    """`document`: given on the command line (as the desktop entry does); the window must open on
+    its new review first, then the usual checks follow."""
     prepare_environment()
     if not has_display():
         return _report({"reason": "no display: start Xvfb or set QT_QPA_PLATFORM=offscreen"})
@@ -92,8 +95,14 @@ def run(data_dir: str | None, port: int, started: float) -> int:
             allow_pywebview_scripts(local.app)
             local.start()
             outcome: dict = {"server_ready_s": round(time.monotonic() - started, 3)}
-            window = DesktopWindow(local, dialogs, title="AI-Prism self-test", started=started)
-            window.run(lambda w: _drive(w, dialogs, outcome, started))
+            url, notice = first_url(local, document)
+            if notice:
+                return _report({**outcome, "reason": f"{document} was not opened: {notice}"})
+            window = DesktopWindow(
+                local, dialogs, title="AI-Prism self-test", started=started, url=url
+            )
+            opened = document.name if document else None
+            window.run(lambda w: _drive(w, dialogs, outcome, started, opened))
             outcome["shutdown_clean"] = local.stop()
         finally:
             instance.close()
@@ -101,7 +110,13 @@ def run(data_dir: str | None, port: int, started: float) -> int:
     return _report(outcome)
 
 
-def _drive(win: DesktopWindow, dialogs: ScriptedDialogs, outcome: dict, started: float) -> None:
+def _drive(
+    win: DesktopWindow,
+    dialogs: ScriptedDialogs,
+    outcome: dict,
+    started: float,
+    opened: str | None,
+) -> None:
     window = win.window
     try:
         if not window.events.loaded.wait(30):
@@ -109,6 +124,10 @@ def _drive(win: DesktopWindow, dialogs: ScriptedDialogs, outcome: dict, started:
         loaded = win.loaded_at or time.monotonic()
         outcome["launch_to_window_s"] = round(loaded - started, 3)
         outcome["window_loaded_at"] = time.time() - (time.monotonic() - loaded)
+        if opened:
+            outcome["opened_document"] = _check_opened(window, opened)
+            window.load_url(win.local.base_url + "/")
+            _wait(window, "location.pathname === '/'", 20, "the home page")
         _wait(window, "document.documentElement.dataset.desktop === 'ready'", 20, "desktop.js")
         page = window.evaluate_js(PAGE_CHECK)
         _expect(page["path"] == "/" and page["query"] == "", f"token left in the URL: {page}")
@@ -150,6 +169,19 @@ def _drive(win: DesktopWindow, dialogs: ScriptedDialogs, outcome: dict, started:
     finally:
         outcome["closing_at"] = time.time()
         window.destroy()
+
+
+def _check_opened(window, name: str) -> dict:
+    """The window opened on the new review of the document it was given, its findings shown."""
+    _wait(window, REVIEW_RENDERED, 90, f"the findings of the review of {name}")
+    page = window.evaluate_js(
+        "({path: location.pathname, query: location.search,"
+        " findings: document.querySelectorAll('.finding').length,"
+        f" named: document.body.textContent.includes({json.dumps(name)})}})"
+    )
+    _expect(page["query"] == "", f"token left in the URL: {page}")
+    _expect(page["named"], f"the review page does not name {name}")
+    return {"name": name, "path": page["path"], "findings": page["findings"]}
 
 
 def _expect(condition: object, reason: str) -> None:

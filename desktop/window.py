@@ -4,6 +4,7 @@ webview on Windows and macOS. `webview.start()` runs once per process and owns t
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -75,7 +76,10 @@ class DesktopWindow:
         dialogs: Dialogs | None = None,
         title: str = "AI-Prism",
         started: float | None = None,
+        url: str | None = None,
+        notice: str | None = None,
     ):
+        """`url`: the first page (default: home); `notice`: a message shown on it once loaded."""
         import webview
 
         for name in ("pywebview", "webview"):  # its own stderr handler would duplicate ours
@@ -92,7 +96,7 @@ class DesktopWindow:
         )
         self.window = webview.create_window(
             title,
-            local.url,
+            url or local.url,
             js_api=bridge,
             width=1280,
             height=860,
@@ -103,6 +107,7 @@ class DesktopWindow:
             self.dialogs.window = self.window
         self.started = started if started is not None else time.monotonic()
         self.loaded_at: float | None = None
+        self._notice = notice
         self._minimized = False
         self.window.events.loaded += self._loaded
         self.window.events.minimized += lambda: self._set_minimized(True)
@@ -113,6 +118,8 @@ class DesktopWindow:
         if self.loaded_at is None:  # later loads are navigations within the app
             self.loaded_at = time.monotonic()
             log.info("window loaded %.2f s after launch", self.loaded_at - self.started)
+            if self._notice:
+                self.show_notice(self._notice)
 
     def _set_minimized(self, value: bool) -> None:
         self._minimized = value
@@ -122,6 +129,40 @@ class DesktopWindow:
         import webview
 
         webview.start(driver, (self,) if driver else None, gui=GUI, private_mode=True, icon=ICON)
+
+    def open_document(self, document: Path) -> None:
+        """Another launch was given a document (Open with AI-Prism while the app runs): review it
+        here. Called in a worker thread; the page's cookie is already set, so no token."""
+        from desktop.bridge import BridgeError
+        from desktop.open_file import review_path
+
+        try:
+            self.window.load_url(self.local.base_url + review_path(self.local, document))
+        except BridgeError as exc:
+            self.window.load_url(self.local.base_url + "/")
+            self.show_notice(str(exc))
+        self.bring_forward()
+
+    def show_notice(self, message: str) -> None:
+        """Put `message` in the home page's error box (textContent: never markup), off the GUI
+        thread, which must stay free to run the script."""
+
+        def show() -> None:
+            script = (
+                "(() => { const box = document.getElementById('upload-error');"
+                f" if (!box) return false; box.textContent = {json.dumps(message)};"
+                " box.hidden = false; return true; })()"
+            )
+            for _ in range(50):  # the home page may still be loading
+                try:
+                    if self.window.evaluate_js(script):
+                        return
+                except Exception:  # navigating; ask again
+                    log.debug("notice not shown yet", exc_info=True)
+                time.sleep(0.2)
+            log.warning("could not show the notice: %s", message)
+
+        threading.Thread(target=show, name="notice", daemon=True).start()
 
     def bring_forward(self) -> None:
         if self._minimized:

@@ -1,3 +1,5 @@
 """AI-Prism: document review workbench. The core shared by the CLI, desktop and hosted forms."""
 
-__version__ = "0.1.0"
+from server.version import read_version
+
+__version__ = read_version()

@@ -193,3 +193,12 @@ def commented_texts(data: bytes) -> set[str]:
             for parts in open_ranges.values():
                 parts.append(element.text or "")
     return found
+
+
+def test_version_is_the_one_in_pyproject():
+    import tomllib
+
+    version = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())
+    result = aiprism("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"aiprism {version['project']['version']}"

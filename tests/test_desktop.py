@@ -20,6 +20,9 @@ from pathlib import Path
 import pytest
 import requests
 
+from server import __version__
+from server.samples import messy_investigation_docx
+
 pytestmark = pytest.mark.desktop
 
 URL_LINE = re.compile(r"^AI-Prism running at (http://127\.0\.0\.1:(\d+)/)\?token=(\S+)$")
@@ -111,10 +114,13 @@ def window(env, tmp_path):
         stop(process)
 
 
-def test_self_test_reviews_the_sample_in_the_window_and_exits_0(env):
+def test_self_test_opens_the_document_given_then_reviews_the_sample_and_exits_0(env, tmp_path):
+    # as a file manager's "Open with" passes it: an absolute path, spaces, non-ASCII
+    document = tmp_path / "Outage write-up – draft.docx"
+    document.write_bytes(messy_investigation_docx())
     began = time.time()
     result = subprocess.run(
-        [sys.executable, "-m", "desktop", "--self-test"],
+        [sys.executable, "-m", "desktop", str(document), "--self-test"],
         env=env,
         capture_output=True,
         text=True,
@@ -124,6 +130,8 @@ def test_self_test_reviews_the_sample_in_the_window_and_exits_0(env):
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["self_test"] == "passed"
+    opened = report["opened_document"]  # the window's first page was that document's review
+    assert opened["name"] == document.name and opened["findings"] > 5
     assert report["findings_rendered"] > 5
     assert report["security"] == {"without_csrf": 403, "with_csrf": 200, "code": "csrf"}
     assert report["saved"] == "investigation-sample.reviewed.docx"
@@ -132,6 +140,32 @@ def test_self_test_reviews_the_sample_in_the_window_and_exits_0(env):
         f"\nlaunch→window {report['launch_to_window_s']:.2f} s (in process), "
         f"{report['closing_at'] - began:.1f} s whole run, close→exit {exited - report['closing_at']:.2f} s"
     )
+
+
+def test_the_log_opens_with_the_version(window):
+    assert f"AI-Prism {__version__} starting" in log_text()
+
+
+def test_a_document_given_to_a_second_launch_opens_in_the_first_window(window, env, tmp_path):
+    process, _, data = window
+    document = tmp_path / "Second opinion.docx"
+    document.write_bytes(messy_investigation_docx())
+    second = subprocess.run(
+        [sys.executable, "-m", "desktop", "--data-dir", str(data), str(document)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert second.returncode == 0, second.stderr
+    assert "asked to open Second opinion.docx" in second.stderr
+    wait_for(lambda: "opened Second opinion.docx as review" in log_text(), 20, "the review")
+    review_id = re.search(r"opened Second opinion\.docx as review (\S+)", log_text()).group(1)
+    assert process.poll() is None
+    # the first window's store holds the new review (read from the data folder it serves)
+    from server.store.sqlite import SQLiteStore
+
+    assert SQLiteStore(data / "reviews.sqlite3").events(review_id)
 
 
 def test_closing_the_window_ends_the_process_within_2_seconds(window):

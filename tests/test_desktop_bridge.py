@@ -123,13 +123,26 @@ def test_a_second_instance_for_the_same_folder_is_refused_and_can_ask_the_first(
     first, second = SingleInstance(tmp_path), SingleInstance(tmp_path)
     shown = threading.Event()
     assert first.acquire()
-    first.listen(shown.set)
+    first.listen(lambda document: shown.set())
     assert not second.acquire()
     assert second.ask_to_show(timeout=2)
     assert shown.wait(timeout=2)  # the first answers "ok", then brings its window forward
     first.close()
     assert second.acquire()  # released on close (and by the OS when a process dies)
     second.close()
+
+
+def test_a_second_launch_hands_its_document_to_the_first(tmp_path):
+    first, second = SingleInstance(tmp_path / "data"), SingleInstance(tmp_path / "data")
+    asked: list = []
+    received = threading.Event()
+    assert first.acquire()
+    first.listen(lambda document: (asked.append(document), received.set()))
+    document = tmp_path / ("Résumé of the outage – draft " + "x" * 300 + ".docx")
+    assert second.ask_to_show(document, timeout=2)
+    assert received.wait(timeout=2)
+    assert asked == [document]  # spaces, non-ASCII and a long name arrive whole
+    first.close()
 
 
 def test_a_request_with_the_wrong_secret_is_ignored(tmp_path):
@@ -139,10 +152,13 @@ def test_a_request_with_the_wrong_secret_is_ignored(tmp_path):
     first = SingleInstance(tmp_path)
     shown = []
     assert first.acquire()
-    first.listen(lambda: shown.append(True))
+    first.listen(lambda document: shown.append(True))
     port = json.loads((tmp_path / "desktop.instance.json").read_text())["port"]
     with socket.create_connection(("127.0.0.1", port), timeout=2) as conn:
         conn.sendall(b"show guessed\n")
+        assert conn.recv(16) == b"refused\n"
+    with socket.create_connection(("127.0.0.1", port), timeout=2) as conn:
+        conn.sendall(b"open guessed /etc/passwd\n")
         assert conn.recv(16) == b"refused\n"
     assert shown == []
     first.close()
@@ -154,3 +170,36 @@ def test_a_left_over_instance_file_is_not_trusted(tmp_path):
     fresh = SingleInstance(tmp_path)
     assert fresh.acquire()  # a crashed instance leaves its file, never its lock
     fresh.close()
+
+
+def test_a_document_given_at_launch_becomes_the_first_page_as_a_new_review(local, sample):
+    from desktop.open_file import first_url
+
+    url, notice = first_url(local, sample)
+    assert notice is None
+    path, _, query = url.removeprefix(local.base_url).partition("?")
+    assert path.startswith("/reviews/") and query == f"token={local.settings.token}"
+    local.app.extensions["aiprism_jobs"].wait_idle(30)
+    state = local.app.config["SERVICE"].get(path.rsplit("/", 1)[1])
+    assert state.filename == sample.name and state.status == "done"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("missing.docx", None, "Could not read “missing.docx”"),
+        ("tool.exe", b"MZ\x90\x00", "tool.exe"),
+        ("huge.txt", b"x" * (MB + 1), "larger than the 1 MB upload limit"),
+    ],
+)
+def test_a_document_that_cannot_be_opened_leaves_the_home_page_with_the_reason(
+    local, tmp_path, name, content, message
+):
+    from desktop.open_file import first_url
+
+    document = tmp_path / name
+    if content is not None:
+        document.write_bytes(content)
+    url, notice = first_url(local, document)
+    assert url == f"{local.base_url}/?token={local.settings.token}"
+    assert message in notice

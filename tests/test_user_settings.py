@@ -111,6 +111,13 @@ def test_settings_page_shows_saved_values_and_every_rule(client, tmp_path):
     assert 'href="/settings" aria-current="page"' in html
 
 
+def test_settings_page_shows_the_version_in_about(client):
+    from server import __version__
+
+    html = client.get("/settings").get_data(as_text=True)
+    assert f'AI-Prism <strong id="app-version">{__version__}</strong>' in html
+
+
 def test_settings_round_trip_through_the_api_with_csrf(client, tmp_path):
     token = csrf_of(client.get("/settings").get_data(as_text=True))
     body = {

@@ -11,7 +11,7 @@ import re
 
 from flask import Blueprint, current_app, jsonify, render_template, request
 
-from server import user_settings
+from server import __version__, user_settings
 from server.ai_choice import desktop_ai
 from server.engines.ai_settings import AISettings
 from server.frameworks import available
@@ -84,6 +84,7 @@ def page():
         state=_state(),
         guidelines={fw.id: service().guidelines(fw.id) for fw in frameworks},
         guidance_chars=f"{_guidance_budget():,}",
+        version=__version__,
     )
 
 
