@@ -35,6 +35,7 @@ from server.auth.identity import Actor, Identity
 from server.auth.refusals import refused
 from server.auth.roles import SignInRefused, person
 from server.auth.tokens_page import tokens_page
+from server.errors import AIPrismError
 
 log = logging.getLogger(__name__)
 
@@ -133,12 +134,31 @@ def safe_next(target: str | None) -> str:
     return target
 
 
+class ProviderUnreachable(AIPrismError):
+    code = "provider_unreachable"
+    http_status = 502
+
+
+def _provider_call(call):
+    """Run a call that reaches the provider; its network failure becomes a page that says so."""
+    import requests
+
+    try:
+        return call()
+    except requests.RequestException as exc:
+        log.warning("the OpenID provider did not answer: %s", type(exc).__name__)
+        raise ProviderUnreachable(
+            "The sign-in provider cannot be reached just now; try again in a minute."
+        ) from None
+
+
 @signin.get("/login")
 def login():
     next_path = safe_next(request.args.get("next"))
     session.pop("who", None)
     session["next"] = next_path
-    return _client().authorize_redirect(url_for("signin.callback", _external=True))
+    callback_url = url_for("signin.callback", _external=True)
+    return _provider_call(lambda: _client().authorize_redirect(callback_url))
 
 
 @signin.get("/callback")
@@ -147,7 +167,7 @@ def callback():
     from joserfc.errors import JoseError
 
     try:
-        token = _client().authorize_access_token()
+        token = _provider_call(lambda: _client().authorize_access_token())
         claims = token.get("userinfo")
         if not claims:
             raise SignInRefused("The provider sent no ID token.")

@@ -225,7 +225,9 @@ def _add_headers(response: Response) -> Response:
         response.headers["Content-Security-Policy"] = f"{policy}; frame-ancestors 'none'"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    # same-origin, not no-referrer: with no-referrer a form post carries "Origin: null", which
+    # the same-origin check must refuse (sign-out and the tokens page post forms)
+    response.headers["Referrer-Policy"] = "same-origin"
     if request.path.startswith("/api/") or response.mimetype == "text/html":
         response.headers.setdefault("Cache-Control", "no-store")
     return response
