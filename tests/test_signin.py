@@ -64,9 +64,7 @@ def make_app(tmp_path, provider: Provider, **overrides):
     settings = Settings(
         data_dir=tmp_path, token=None, hosted=True, oidc=oidc(provider, **overrides)
     )
-    app = create_app(settings)
-    yield_app = app
-    return yield_app
+    return create_app(settings)
 
 
 @pytest.fixture
@@ -445,3 +443,45 @@ def test_a_token_keeps_the_role_of_its_owner(app, provider):
         "/api/v1/reviews", data={"file": (io.BytesIO(b"x"), "a.txt")}, headers=bearer
     )
     assert upload.status_code == 403
+
+
+# --- settings ------------------------------------------------------------------------------------
+
+
+def test_an_http_issuer_is_accepted_on_loopback_addresses_only():
+    from server.auth.config import oidc_settings
+
+    base = {
+        "AIPRISM_OIDC_CLIENT_ID": "c",
+        "AIPRISM_SESSION_SECRET": "x" * 32,
+        "AIPRISM_OIDC_ALLOWED_DOMAINS": "Example.com, example.org",
+    }
+    for issuer in ("http://127.0.0.1:8080", "http://localhost:9000/realms/a", "http://[::1]:1"):
+        problems: list[str] = []
+        settings = oidc_settings({**base, "AIPRISM_OIDC_ISSUER": issuer + "/"}, problems)
+        assert problems == [] and settings.issuer == issuer
+        assert settings.allowed_domains == ("example.com", "example.org")
+    for issuer in ("http://10.0.0.5", "http://login.example.com", "ftp://127.0.0.1"):
+        problems = []
+        oidc_settings({**base, "AIPRISM_OIDC_ISSUER": issuer}, problems)
+        assert len(problems) == 1 and "AIPRISM_OIDC_ISSUER" in problems[0]
+
+
+def test_sign_in_settings_have_their_defaults_and_none_refuses():
+    from server.auth.config import oidc_settings
+
+    env = {
+        "AIPRISM_OIDC_ISSUER": "https://login.example.com",
+        "AIPRISM_OIDC_CLIENT_ID": "c",
+        "AIPRISM_SESSION_SECRET": "x" * 32,
+        "AIPRISM_OIDC_ALLOWED_DOMAINS": "example.com",
+    }
+    problems: list[str] = []
+    settings = oidc_settings(env, problems)
+    assert problems == [] and settings.default_role == "viewer"
+    assert settings.groups_claim == "groups" and settings.client_secret == ""
+    assert settings.session_lifetime == timedelta(hours=8)
+    assert settings.session_idle == timedelta(minutes=60)
+    assert "x" * 32 not in repr(settings)
+    settings = oidc_settings({**env, "AIPRISM_OIDC_DEFAULT_ROLE": "none"}, problems)
+    assert settings.default_role is None and problems == []
