@@ -1,9 +1,12 @@
 """The container image (cloud/Dockerfile): what it promises, and its steps run for real.
 
 No container engine runs in CI, so the build's own steps are replayed outside one: only the files
-the Dockerfile copies go into a fresh folder, a fresh virtual environment installs them as the
-first stage does, and Gunicorn starts from that environment the way the image's CMD starts it,
-in a folder holding only what the second stage copies, and answers the image's HEALTHCHECK.
+the Dockerfile copies go into a fresh folder, which is built into a wheel and installed into a
+fresh virtual environment as `pip install .` does in the first stage (the dependencies, which
+`make test` already resolves from the same extras, are lent from the test environment instead of
+downloaded again), and Gunicorn starts from that environment the way the image's CMD starts it,
+in a folder holding only what the second stage copies, and answers the image's HEALTHCHECK. So a
+template or static file missing from the package would fail here as it would in the image.
 """
 
 from __future__ import annotations
@@ -121,10 +124,27 @@ def test_the_images_steps_install_and_serve_from_a_fresh_environment(tmp_path):
             shutil.copytree(origin, context / source, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(origin, context / source)
+    wheels = tmp_path / "wheels"
+    build = [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation"]
+    subprocess.run([*build, "-w", str(wheels), "."], cwd=context, check=True, timeout=300)
     venv = tmp_path / "opt-ai-prism"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
-    subprocess.run([*pip, ".[cloud]"], cwd=context, check=True, timeout=600)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    (wheel,) = wheels.glob("ai_prism-*.whl")
+    install = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps"]
+    subprocess.run([*install, "--prefix", str(venv), str(wheel)], check=True, timeout=300)
+    (site,) = venv.glob("lib/python3*/site-packages")
+    # The dependencies: a path entry (not a site dir, so the test environment's own .pth files,
+    # among them the editable install of this checkout, are not run), after the wheel's copy.
+    lent = [p for p in sys.path if p.endswith("site-packages") and Path(p).is_dir()]
+    (site / "zz-dependencies.pth").write_text("\n".join(lent) + "\n")
+    where = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import server, cloud; print(server.__file__)"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert where.stdout.startswith(str(site)), where.stdout  # the wheel's copy, not this checkout
 
     app_dir = tmp_path / "app"
     (app_dir / "cloud").mkdir(parents=True)
