@@ -134,6 +134,9 @@ def test_a_viewer_sees_the_review_but_cannot_decide(watched, service, provider):
     page = watched.page
     sign_in(watched, service, provider, "vic")
     expect(page.locator("#signed-in")).to_contain_text("Vic Viewer (viewer)")
+    expect(page.locator("[data-delete]").first).to_be_hidden()  # deleting is for admins
+    page.goto(service.url("/"))
+    expect(page.locator("#upload-form")).to_be_hidden()  # uploading is for reviewers
     upload = page.request.post(
         service.url("/api/v1/reviews"),
         multipart={"file": {"name": "a.txt", "mimeType": "text/plain", "buffer": b"Summary"}},
