@@ -8,7 +8,8 @@
   (pages carry it in a meta tag). Bearer-authenticated clients have no ambient credential to abuse.
   The token must be the same in every Gunicorn worker and every hosted instance: it is derived from
   the access token, or, with no access token, kept in a cookie of its own (double submit).
-- Response headers: CSP without inline script, nosniff, frame-ancestors 'none', no referrer.
+- Response headers: CSP without inline script, nosniff, frame-ancestors 'none', a referrer only
+  within the site.
 - Hosted with the company's sign-in (`Settings.oidc`): a signed session cookie (server/auth/signin.py)
   or a personal access token as Bearer (server/auth/tokens.py) instead of the shared secret.
 - Every route's role (server/auth/policy.py) is checked against the caller's; the caller becomes
