@@ -1,1 +1,1 @@
-"""The hosted form: AI-Prism behind Gunicorn on AWS App Runner (see docs/deploy-app-runner.md)."""
+"""The hosted form: AI-Prism behind Gunicorn on AWS (App Runner or ECS Express Mode; docs/deploy.md)."""

@@ -53,7 +53,10 @@ def startup_line(settings: Settings, port: str, workers: int, threads: int) -> s
     ai = "AI off"
     if settings.ai is not None:
         ai = f"AI {describe_ai(settings.ai)}"
-    sign_in = "access token" if settings.token else "NO SIGN-IN (AIPRISM_AUTH=none)"
+    if settings.oidc is not None:
+        sign_in = f"OpenID Connect ({settings.oidc.issuer}) and personal access tokens"
+    else:
+        sign_in = "access token" if settings.token else "NO SIGN-IN (AIPRISM_AUTH=none)"
     return (
         f"AI-Prism {__version__} on port {port}: {workers} workers x {threads} threads; "
         f"{storage}; {ai}; sign-in: {sign_in}"

@@ -13,12 +13,14 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
+from server.auth.config import oidc_settings
 from server.documents.limits import MB, Limits
 from server.engines.ai_settings import AIConfigError, AISettings
 from server.errors import InvalidSetting, SettingsProblems
 from server.settings import Settings
 
 MIN_TOKEN_LENGTH = 16
+AUTH_MODES = ("token", "oidc", "none")
 MAX_UPLOAD_MB = 500
 MAX_ANALYSIS_WORKERS = 32
 DEFAULT_REGION = "us-east-1"
@@ -68,9 +70,12 @@ def hosted_settings(env: Mapping[str, str]) -> Settings:
     ai = _ai(env, region, problems)
     workers = _analysis_workers(env, ai is not None, problems)
     processes = _cpu_processes(env, problems)
+    auth = _auth_mode(env, problems)
+    oidc = oidc_settings(env, problems) if auth == "oidc" else None
     settings = Settings(
         data_dir=Path(env.get("AIPRISM_DATA_DIR") or Path(tempfile.gettempdir()) / "ai-prism"),
-        token=_token(env, problems),
+        token=_token(env, auth, problems),
+        oidc=oidc,
         allowed_hosts=_allowed_hosts(env, problems),
         hosted=True,
         limits=limits,
@@ -98,19 +103,31 @@ def storage_kind(settings: Settings) -> str:
     return "ephemeral" if settings.hosted and not settings.store_url else "durable"
 
 
-def _token(env: Mapping[str, str], problems: list[str]) -> str | None:
+def _auth_mode(env: Mapping[str, str], problems: list[str]) -> str:
+    """token (one shared secret), oidc (the company's sign-in) or none; oidc once an issuer is set."""
+    default = "oidc" if env.get("AIPRISM_OIDC_ISSUER", "").strip() else "token"
+    auth = env.get("AIPRISM_AUTH", "").strip().lower() or default
+    if auth not in AUTH_MODES:
+        problems.append(f"AIPRISM_AUTH must be one of {', '.join(AUTH_MODES)}, not {auth!r}.")
+    return auth
+
+
+def _token(env: Mapping[str, str], auth: str, problems: list[str]) -> str | None:
     token = env.get("AIPRISM_ACCESS_TOKEN", "").strip()
-    auth = env.get("AIPRISM_AUTH", "token").strip().lower()
-    if auth not in ("token", "none"):
-        problems.append(f"AIPRISM_AUTH must be 'token' or 'none', not {auth!r}.")
-    elif auth == "none":
+    if auth not in AUTH_MODES:
+        return None  # already named as a problem
+    if auth in ("none", "oidc"):
         if token:
-            problems.append("AIPRISM_AUTH=none and AIPRISM_ACCESS_TOKEN are both set; choose one.")
+            problems.append(
+                f"AIPRISM_AUTH={auth} and AIPRISM_ACCESS_TOKEN are both set; choose one."
+            )
         return None
-    elif not token:
+    if not token:
         problems.append(
             "AIPRISM_ACCESS_TOKEN is not set: set a random secret of at least "
-            f"{MIN_TOKEN_LENGTH} characters, or AIPRISM_AUTH=none to serve without sign-in."
+            f"{MIN_TOKEN_LENGTH} characters, AIPRISM_OIDC_ISSUER (and the other AIPRISM_OIDC_* "
+            "settings) to sign in through your identity provider, or AIPRISM_AUTH=none to serve "
+            "without sign-in."
         )
     elif len(token) < MIN_TOKEN_LENGTH:
         problems.append(

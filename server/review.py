@@ -10,6 +10,9 @@ Event types and payloads:
 - chat        {message, answer, citations, engine, usage?, notice?}
 - completed   {}
 - exported    {format}
+
+An event appended on a person's behalf also carries `actor` {sub, name, email}: the decisions keep it
+as `by`, the completion as `completed_by`.
 """
 
 from __future__ import annotations
@@ -39,11 +42,13 @@ class ReviewState:
     created_at: str = ""
     updated_at: str = ""
     completed_at: str | None = None
+    completed_by: dict[str, str] | None = None
+    created_by: dict[str, str] | None = None
     document: Document | None = None
     findings: list[Finding] = field(default_factory=list)
     decisions: dict[str, dict[str, Any]] = field(
         default_factory=dict
-    )  # finding id → {action, text, at}
+    )  # finding id → {action, text, at, by}
     custom: set[str] = field(default_factory=set)  # ids of reviewer-added findings
     chat: list[dict[str, Any]] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
@@ -64,6 +69,15 @@ class ReviewState:
         return [
             f for f in self.findings if (self.decisions.get(f.id) or {}).get("action") == "accept"
         ]
+
+    def deciders(self) -> dict[str, str]:
+        """finding id → the name of the person who decided it, where one is known."""
+        named = {}
+        for fid, d in self.decisions.items():
+            by = d.get("by") or {}
+            if by.get("name") or by.get("email"):
+                named[fid] = by.get("name") or by.get("email")
+        return named
 
     def edited_texts(self) -> dict[str, str]:
         return {fid: d["text"] for fid, d in self.decisions.items() if d.get("text")}
@@ -98,6 +112,8 @@ class ReviewState:
             "created_at": self.created_at,
             "updated_at": self.updated_at,
             "completed_at": self.completed_at,
+            "created_by": self.created_by,
+            "completed_by": self.completed_by,
             "counts": self.counts(),
             "seq": self.last_seq,  # how far the log had got: a lagging summary is refreshed
         }
@@ -118,7 +134,7 @@ def apply(state: ReviewState, event: Event) -> None:
         state.filename, state.sha256 = p["filename"], p["sha256"]
         state.format, state.framework = p.get("format", ""), p.get("framework", "")
         state.parent_id, state.version = p.get("parent_id"), p.get("version", 1)
-        state.created_at = event.at
+        state.created_at, state.created_by = event.at, p.get("actor")
     elif event.type == "started":
         state.status, state.runner, state.started_at = "running", p.get("owner"), event.at
     elif event.type == "analysed":
@@ -140,15 +156,21 @@ def apply(state: ReviewState, event: Event) -> None:
                 "action": p["action"],
                 "text": p.get("text"),
                 "at": event.at,
+                "by": p.get("actor"),
             }
     elif event.type == "finding_added":
         finding = Finding.from_dict(p["finding"])
         state.findings.append(finding)
         state.custom.add(finding.id)
-        state.decisions[finding.id] = {"action": "accept", "text": None, "at": event.at}
+        state.decisions[finding.id] = {
+            "action": "accept",
+            "text": None,
+            "at": event.at,
+            "by": p.get("actor"),
+        }
     elif event.type == "chat":
         state.chat.append({**p, "at": event.at})
     elif event.type == "completed":
-        state.completed_at = event.at
+        state.completed_at, state.completed_by = event.at, p.get("actor")
     elif event.type == "exported":
         state.exports += 1

@@ -16,6 +16,7 @@ from server import claims, upkeep
 from server import diff as version_diff
 from server import stats as review_stats
 from server.ai_choice import AIChoice
+from server.auth.identity import current_actor
 from server.chat import answer as offline_answer
 from server.cpu_pool import CpuPool
 from server.documents import clean_filename, load_document
@@ -446,6 +447,7 @@ class ReviewService:
                 state.document,
                 state.accepted(),
                 texts=state.edited_texts(),
+                authors=state.deciders(),
             )
             result = (content, DOCX_MIME, f"{stem}.reviewed.docx")
         elif fmt == "html":
@@ -522,6 +524,9 @@ class ReviewService:
     def _append(
         self, review_id: str, kind: str, payload: dict, expect_seq: int | None = None
     ) -> None:
+        actor = current_actor.get()  # who asked, when a request did (server/auth/identity.py)
+        if actor is not None:
+            payload = {**payload, "actor": actor.to_dict()}
         with self.store.changing(review_id):
             self.store.append(review_id, kind, payload, expect_seq=expect_seq)
             self._put_summary(review_id)

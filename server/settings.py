@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from server.auth.config import OIDCSettings
 from server.documents.limits import MB, Limits
 from server.engines.ai_settings import AISettings
 
@@ -16,6 +17,7 @@ from server.engines.ai_settings import AISettings
 class Settings:
     data_dir: Path
     token: str | None = field(default_factory=lambda: secrets.token_urlsafe(24))  # None: no auth
+    oidc: OIDCSettings | None = None  # hosted: sign-in through the company's provider (no token)
     allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost")  # Host header names accepted
     hosted: bool = False  # behind HTTPS on App Runner: Secure cookies, proxy headers
     analysis_workers: int = 2  # background analyses at once

@@ -46,12 +46,16 @@ class UserSettings:
     aws_profile: str = ""  # "" = the default credential chain
     aws_region: str = "us-east-1"
     mask_personal_data: bool = True  # before a document goes to a cloud provider
+    reviewer_name: str = (
+        ""  # who decides, in the audit trail and Word comments; "" = the OS account's
+    )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
 FIELDS = tuple(f.name for f in fields(UserSettings))
+MAX_NAME = 100
 MODEL_NAME = re.compile(r"^[\w.:/@+-]{0,200}$")
 
 
@@ -79,7 +83,7 @@ def parse(
         problems.append(f"No framework called '{framework}'. Available: {known}.")
     if values["ai_provider"] not in AI_PROVIDERS:
         problems.append(f"'ai_provider' must be one of {', '.join(AI_PROVIDERS)}.")
-    for name in ("ai_base_url", "ai_model", "aws_profile", "aws_region"):
+    for name in ("ai_base_url", "ai_model", "aws_profile", "aws_region", "reviewer_name"):
         if not isinstance(values[name], str):
             problems.append(f"'{name}' must be text.")
             values[name] = ""
@@ -103,6 +107,8 @@ def parse(
         )
     if not AWS_REGION.match(values["aws_region"]):
         problems.append("'aws_region' must be an AWS region such as us-east-1.")
+    if len(values["reviewer_name"]) > MAX_NAME or any(ord(c) < 32 for c in values["reviewer_name"]):
+        problems.append(f"'reviewer_name' must be one line of at most {MAX_NAME} characters.")
     if not isinstance(values["mask_personal_data"], bool):
         problems.append("'mask_personal_data' must be true or false.")
     if problems:

@@ -20,6 +20,7 @@ from docx.oxml.ns import qn
 from playwright import sync_api as playwright_api
 from playwright.sync_api import expect
 
+from server.auth.local import os_full_name
 from server.documents.docx_text import body_paragraphs, paragraph_runs
 from server.samples import messy_investigation_docx
 from tests.server_process import RunningServer, running_server
@@ -151,10 +152,10 @@ def decision(server: RunningServer, review_id: str, finding_id: str) -> str | No
     return (found["decision"] or {}).get("action")
 
 
-def ai_prism_comments(data: bytes) -> dict[int, tuple[str, str]]:
-    """AI-Prism's comments in a .docx: id → (comment text, the document text it is anchored on)."""
+def ai_prism_comments(data: bytes, author: str) -> dict[int, tuple[str, str]]:
+    """`author`'s comments in a .docx: id → (comment text, the document text it is anchored on)."""
     word = docx.Document(io.BytesIO(data))
-    ours = {c.comment_id: c.text for c in word.comments if c.author == "AI-Prism"}
+    ours = {c.comment_id: c.text for c in word.comments if c.author == author}
     anchored: dict[int, str] = {}
     active: set[int] = set()
     for p in body_paragraphs(word.element.body):
@@ -243,7 +244,8 @@ def test_upload_triage_add_own_finding_and_download_word_comments(watched, serve
     path = tmp_path / "reviewed.docx"
     download_info.value.save_as(path)
 
-    comments = ai_prism_comments(path.read_bytes())
+    # The comments' author is the person at this machine: the account's name, as nobody set one.
+    comments = ai_prism_comments(path.read_bytes(), os_full_name())
     assert sorted(anchor for _, anchor in comments.values()) == sorted(expected_quotes)
     assert any("Who approved the write-off?" in text for text, _ in comments.values())
 

@@ -310,9 +310,13 @@ def test_the_wsgi_entry_alone_exits_clearly_on_bad_settings(moto, tmp_path):
 
 
 def test_every_variable_read_at_start_is_documented_and_apprunner_runs_the_tested_command():
-    doc = (ROOT / "docs" / "deploy-app-runner.md").read_text()
+    doc = (ROOT / "docs" / "deploy.md").read_text()
     documented = set(re.findall(r"`([A-Z][A-Z0-9_]+)`", doc))
-    readers = [ROOT / "server" / "hosted.py", ROOT / "cloud" / "gunicorn.conf.py"]
+    readers = [
+        ROOT / "server" / "hosted.py",
+        ROOT / "server" / "auth" / "config.py",
+        ROOT / "cloud" / "gunicorn.conf.py",
+    ]
     names = r'"((?:AIPRISM|AWS)_[A-Z_]+|PORT|WEB_CONCURRENCY|FORWARDED_ALLOW_IPS)"'
     read = {name for path in readers for name in re.findall(names, path.read_text())}
     assert read - documented == set()

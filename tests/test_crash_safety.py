@@ -199,7 +199,12 @@ class Decider:
 
 
 def decisions_logged(server: RunningServer, review_id: str) -> list[dict]:
-    return [e["payload"] for e in events(server, review_id) if e["type"] == "decision"]
+    """What each decision asked for (not who asked: `actor` is the machine's user here)."""
+    return [
+        {k: v for k, v in e["payload"].items() if k != "actor"}
+        for e in events(server, review_id)
+        if e["type"] == "decision"
+    ]
 
 
 def events(server: RunningServer, review_id: str) -> list[dict]:

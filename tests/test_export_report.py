@@ -346,6 +346,8 @@ def test_json_round_trips_and_has_a_fixed_shape(state):
         "status",
         "created_at",
         "completed_at",
+        "created_by",
+        "completed_by",
         "version",
         "parent_id",
         "engines",
@@ -367,6 +369,7 @@ def test_json_findings_carry_decision_and_custom_flag(state):
         "action": "accept",
         "text": EDITED,
         "at": "2026-11-28T09:30:00.000Z",
+        "by": None,
     }
     assert Finding.from_dict(by_id[accepted.id]) == accepted
     custom_id = next(iter(state.custom))

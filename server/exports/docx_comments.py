@@ -21,6 +21,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.text.run import Run
 
+from server.auth.identity import initials
 from server.documents.docx_text import body_paragraphs, paragraph_runs, run_text
 from server.errors import UnsupportedDocument
 from server.model import Document, Finding, Paragraph, Span
@@ -47,10 +48,12 @@ def annotate_docx(
     findings: Sequence[Finding],
     author: str = SIGNATURE,
     texts: Mapping[str, str] | None = None,
+    authors: Mapping[str, str] | None = None,
 ) -> bytes:
     """The original .docx with one Word comment per finding, anchored on its quote.
 
-    `texts` maps a finding id to the reviewer's edited wording, used instead of its description.
+    `texts` maps a finding id to the reviewer's edited wording, used instead of its description;
+    `authors` maps it to the reviewer who accepted it, the comment's author (else `author`).
     """
     if document.format != "docx":
         raise UnsupportedDocument(f"{NOT_DOCX} (this document is a .{document.format}).")
@@ -62,10 +65,11 @@ def annotate_docx(
             "annotating a file that differs from the one reviewed; every quote is re-checked "
             "and comments whose quote moved are placed on the whole paragraph"
         )
-    annotator = _Annotator(word, document, author)
+    annotator = _Annotator(word, document)
     for finding in findings:
         edited = texts.get(finding.id) if texts is not None else None
-        annotator.add(finding, finding.description if edited is None else edited)
+        by = (authors or {}).get(finding.id) or author
+        annotator.add(finding, finding.description if edited is None else edited, by)
     out = io.BytesIO()
     word.save(out)
     return out.getvalue()
@@ -104,21 +108,18 @@ def _open(source: bytes):
 class _Annotator:
     """Places comments on one opened file; the w:p index is built once for all findings."""
 
-    def __init__(self, word, document: Document, author: str):
+    def __init__(self, word, document: Document):
         self.word = word
-        self.author = author
-        self.initials = "".join(w[0] for w in re.split(r"[\s\-_.]+", author) if w).upper()[:4]
         self.body = body_paragraphs(word.element.body)
         self.paragraphs = document.paragraphs
         self.sections = {s.id: s for s in document.sections}
         self.used = _used_comment_ids(word)
         self._title: Paragraph | None = None
 
-    def add(self, finding: Finding, description: str) -> None:
+    def add(self, finding: Finding, description: str, author: str) -> None:
         first, last = self._anchor(finding)
-        comment = self.word.comments.add_comment(
-            text="", author=self.author, initials=self.initials
-        )
+        author = _NOT_XML.sub("", author)
+        comment = self.word.comments.add_comment(text="", author=author, initials=initials(author))
         comment_id = comment.comment_id
         if comment_id in self.used:
             # python-docx numbers from comments.xml alone; a stray marker may hold this id.

@@ -18,6 +18,7 @@ from typing import Any
 
 import jinja2
 
+from server.auth.identity import Actor
 from server.frameworks.model import Framework
 from server.model import FINDING_TYPES, RISKS, Finding, Section
 from server.review import ReviewState
@@ -44,6 +45,8 @@ CSV_COLUMNS = (
     "end",
     "decision",
     "decided_at",
+    "decided_by",
+    "decided_by_email",
     "custom",
 )
 # What Excel, LibreOffice and Google Sheets treat as the start of a formula.
@@ -57,6 +60,10 @@ class _FindingView:
     checkpoints: tuple[str, ...]  # display names
     decision: str  # accepted | rejected | pending
     decided_at: str
+    decided_by: (
+        str  # the reviewer's name, "" when nobody in particular (shared token, older reviews)
+    )
+    decided_by_email: str
     edited_text: str | None
     custom: bool
 
@@ -131,6 +138,8 @@ def report_csv(state: ReviewState) -> str:
             "end": span.end if span else "",
             "decision": view.decision,
             "decided_at": view.decided_at,
+            "decided_by": view.decided_by,
+            "decided_by_email": view.decided_by_email,
             "custom": "yes" if view.custom else "no",
         }
         writer.writerow({key: _cell(value) for key, value in row.items()})
@@ -148,6 +157,8 @@ def report_json(state: ReviewState) -> dict[str, Any]:
             "status": state.status,
             "created_at": state.created_at,
             "completed_at": state.completed_at,
+            "created_by": state.created_by,
+            "completed_by": state.completed_by,
             "version": state.version,
             "parent_id": state.parent_id,
             "engines": list(state.engines),
@@ -178,11 +189,14 @@ def _environment() -> jinja2.Environment:
 
 def _view(state: ReviewState, finding: Finding, framework: Framework | None) -> _FindingView:
     decision = state.decisions.get(finding.id) or {}
+    by = Actor.from_dict(decision.get("by"))
     return _FindingView(
         finding=finding,
         checkpoints=tuple(_checkpoint_name(framework, c) for c in finding.checkpoints),
         decision=_DECISION_LABELS.get(decision.get("action", ""), "pending"),
         decided_at=decision.get("at") or "",
+        decided_by=by.label if by else "",
+        decided_by_email=by.email if by else "",
         edited_text=decision.get("text") or None,
         custom=finding.id in state.custom,
     )
@@ -232,6 +246,7 @@ def _decision_dict(state: ReviewState, finding_id: str) -> dict[str, Any] | None
         "action": decision.get("action"),
         "text": decision.get("text"),
         "at": decision.get("at"),
+        "by": decision.get("by"),
     }
 
 

@@ -40,6 +40,8 @@ def review_json(state: ReviewState) -> dict:
         "parent_id": state.parent_id,
         "created_at": state.created_at,
         "completed_at": state.completed_at,
+        "created_by": state.created_by,
+        "completed_by": state.completed_by,
         "progress": {
             "done": progress.get("done", 0),
             "total": progress.get("total", 0),

@@ -8,7 +8,12 @@
   (pages carry it in a meta tag). Bearer-authenticated clients have no ambient credential to abuse.
   The token must be the same in every Gunicorn worker and every hosted instance: it is derived from
   the access token, or, with no access token, kept in a cookie of its own (double submit).
-- Response headers: CSP without inline script, nosniff, frame-ancestors 'none', no referrer.
+- Response headers: CSP without inline script, nosniff, frame-ancestors 'none', a referrer only
+  within the site.
+- Hosted with the company's sign-in (`Settings.oidc`): a signed session cookie (server/auth/signin.py)
+  or a personal access token as Bearer (server/auth/tokens.py) instead of the shared secret.
+- Every route's role (server/auth/policy.py) is checked against the caller's; the caller becomes
+  the actor of the events the request appends. Every refusal is logged (server/auth/refusals.py).
 """
 
 from __future__ import annotations
@@ -18,8 +23,14 @@ import hmac
 import secrets
 from urllib.parse import urlencode, urlsplit
 
-from flask import Flask, Response, current_app, g, jsonify, redirect, request
+from flask import Flask, Response, current_app, g, jsonify, redirect, request, session, url_for
 
+from server.auth import tokens
+from server.auth.identity import Actor, Identity, current_actor
+from server.auth.local import local_actor
+from server.auth.policy import PUBLIC, required_role
+from server.auth.refusals import refused
+from server.auth.signin import session_identity
 from server.settings import Settings
 
 COOKIE = "aiprism_session"
@@ -45,6 +56,8 @@ def session_value(settings: Settings) -> str:
 
 def csrf_token() -> str:
     settings: Settings = current_app.config["SETTINGS"]
+    if settings.oidc is not None:  # set at sign-in; before it, no form can post anything
+        return str(session.get("csrf", ""))
     if settings.token:
         return _derive(settings.token, "csrf")
     if "csrf" not in g:  # a per-process secret would differ between workers and refuse posts
@@ -56,10 +69,25 @@ def csrf_token() -> str:
 def install(app: Flask) -> None:
     app.before_request(_check_request)
     app.after_request(_add_headers)
+    app.teardown_request(_stop_acting)
     app.jinja_env.globals["csrf_token"] = csrf_token
+    app.jinja_env.globals["signed_in"] = lambda: g.get("identity")
+    settings: Settings = app.config["SETTINGS"]
+    if settings.oidc is not None:
+        from server.auth import signin
+
+        signin.install(app, settings.oidc)
+
+
+def _stop_acting(_exc: BaseException | None = None) -> None:
+    """The request's actor ends with it: threads serve one request after another."""
+    reset = g.pop("actor_reset", None)
+    if reset is not None:
+        current_actor.reset(reset)
 
 
 def _error(status: int, code: str, message: str) -> Response:
+    refused(status, code, message)
     if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
         response = jsonify({"error": {"code": code, "message": message}})
     else:
@@ -94,33 +122,78 @@ def _same_origin() -> bool:
 def _check_request() -> Response | None:
     settings: Settings = current_app.config["SETTINGS"]
     g.auth = None
+    g.identity = None
     if not _host_allowed(settings):
         return _error(
             403, "bad_host", "This address is not allowed; open AI-Prism through its own link."
         )
-    if request.path.startswith(PUBLIC_PATHS):
+    needed = required_role(request.endpoint)
+    if request.path.startswith(PUBLIC_PATHS) or needed == PUBLIC:
         return None
     if request.method in UNSAFE_METHODS and not _same_origin():
         return _error(403, "bad_origin", "Requests from other sites are refused.")
-    if settings.token is None:
-        g.auth = "none"
-    elif _bearer_ok(settings):
-        g.auth = "bearer"
-    elif hmac.compare_digest(request.cookies.get(COOKIE, ""), session_value(settings)):
-        g.auth = "cookie"
-    elif request.method == "GET" and hmac.compare_digest(
-        request.args.get("token", ""), settings.token
-    ):
-        return _grant_cookie(settings)
-    else:
+    identified = _identify(settings)
+    if isinstance(identified, Response):
+        return identified
+    g.identity = identified
+    g.auth = "bearer" if identified.method in ("bearer", "bearer-token") else identified.method
+    if not identified.may(needed):
         return _error(
-            401, "unauthorised", "Open AI-Prism with the link it printed when it started."
+            403,
+            "forbidden",
+            f"Your role ({identified.role}) cannot do this; it needs the {needed} role.",
         )
     if request.method in UNSAFE_METHODS and g.auth != "bearer":
         sent = request.headers.get(CSRF_HEADER, "") or request.form.get("csrf_token", "")
         if not hmac.compare_digest(sent, csrf_token()):
             return _error(403, "csrf", "The page is out of date; reload it and try again.")
+    g.actor_reset = current_actor.set(identified.actor)  # read by the service's events
     return None
+
+
+def _identify(settings: Settings) -> Identity | Response:
+    """Who is asking, or the response that refuses or redirects them."""
+    if settings.oidc is not None:
+        return _identify_signed_in(settings)
+    if settings.token is None:
+        return Identity(_nobody_or_local(settings), "admin", "none")
+    if _bearer_ok(settings):
+        return Identity(_nobody_or_local(settings), "admin", "bearer")
+    if hmac.compare_digest(request.cookies.get(COOKIE, ""), session_value(settings)):
+        return Identity(_nobody_or_local(settings), "admin", "cookie")
+    if request.method == "GET" and hmac.compare_digest(
+        request.args.get("token", ""), settings.token
+    ):
+        return _grant_cookie(settings)
+    return _error(401, "unauthorised", "Open AI-Prism with the link it printed when it started.")
+
+
+def _nobody_or_local(settings: Settings) -> Actor | None:
+    """On one's own machine, its user; hosted with the shared token, nobody in particular."""
+    return None if settings.hosted else local_actor(settings.data_dir)
+
+
+def _identify_signed_in(settings: Settings) -> Identity | Response:
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer":
+        identity = tokens.verify(current_app.config["SERVICE"].store, value.strip())
+        if identity is None:
+            return _error(
+                401,
+                "unauthorised",
+                "This access token is not valid: unknown, revoked or expired.",
+            )
+        return identity
+    assert settings.oidc is not None
+    identity, why = session_identity(settings.oidc)
+    if identity is not None:
+        return identity
+    if request.path.startswith("/api/") or request.method != "GET":
+        if why == "expired":
+            return _error(401, "session_expired", "Your session has expired; sign in again.")
+        return _error(401, "unauthorised", "Sign in first, or send a personal access token.")
+    full_path = request.full_path if request.query_string else request.path
+    return redirect(url_for("signin.login", next=full_path), code=303)
 
 
 def _bearer_ok(settings: Settings) -> bool:
@@ -153,7 +226,9 @@ def _add_headers(response: Response) -> Response:
         response.headers["Content-Security-Policy"] = f"{policy}; frame-ancestors 'none'"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    # same-origin, not no-referrer: with no-referrer a form post carries "Origin: null", which
+    # the same-origin check must refuse (sign-out and the tokens page post forms)
+    response.headers["Referrer-Policy"] = "same-origin"
     if request.path.startswith("/api/") or response.mimetype == "text/html":
         response.headers.setdefault("Cache-Control", "no-store")
     return response

@@ -13,6 +13,7 @@ from flask import Blueprint, current_app, jsonify, render_template, request
 
 from server import __version__, user_settings
 from server.ai_choice import desktop_ai
+from server.auth.local import os_full_name
 from server.engines.ai_settings import AISettings
 from server.frameworks import available
 from server.secrets import KeyStore
@@ -85,6 +86,7 @@ def page():
         guidelines={fw.id: service().guidelines(fw.id) for fw in frameworks},
         guidance_chars=f"{_guidance_budget():,}",
         version=__version__,
+        os_full_name=os_full_name(),
     )
 
 

@@ -221,8 +221,22 @@ export class FindingsView {
           class: `decision-badge decision-badge-${decision}`,
           text: DECISION_LABEL[decision] + (text ? " · edited" : ""),
         }),
+        this.decidedBy(f, decision),
       ),
     );
+  }
+
+  /** "accepted by Ann Smith at 2 Dec 2026, 14:05": who decided, when the server knows. */
+  decidedBy(f, decision) {
+    const by = f.decision && f.decision.by;
+    if (!by || decision === "pending") return null;
+    const at = f.decision.at ? new Date(f.decision.at).toLocaleString() : "";
+    const verb = decision === "accept" ? "accepted" : "rejected";
+    return h("span", {
+      class: "decided-by",
+      text: `${verb} by ${by.name || by.email || by.sub}${at ? ` at ${at}` : ""}`,
+      attrs: { title: by.email || by.sub },
+    });
   }
 
   actionButton(action, label, pressed, describedBy) {

@@ -41,7 +41,12 @@ function values() {
     muted_rules: [...form.querySelectorAll('input[name="muted_rules"]:checked')].map((box) => box.value),
   };
   if (hosted) return base;
-  return { ...base, ...aiValues(), mask_personal_data: form.elements.mask_personal_data.checked };
+  return {
+    ...base,
+    ...aiValues(),
+    mask_personal_data: form.elements.mask_personal_data.checked,
+    reviewer_name: form.elements.reviewer_name.value.trim(),
+  };
 }
 
 function showProvider() {
@@ -164,6 +169,7 @@ function show(saved) {
   form.elements.aws_profile.value = saved.aws_profile;
   form.elements.aws_region.value = saved.aws_region;
   form.elements.mask_personal_data.checked = saved.mask_personal_data;
+  form.elements.reviewer_name.value = saved.reviewer_name;
   form.elements.api_key.value = "";
   showProvider();
 }
