@@ -86,8 +86,10 @@ def stage(root: Path, version: str) -> None:
     """The package's files under `root`, as they will be installed, plus DEBIAN/control."""
     shutil.copytree(APP, root / INSTALL_DIR.relative_to("/"), symlinks=True)
     # Qt WebEngine creates this (empty) folder beside its resources at start when it may write
-    # there, as root does: the package owns it, so removing the package removes it too.
-    (root / INSTALL_DIR.relative_to("/") / "_internal/PySide6/Qt/resources/locales").mkdir()
+    # there, as root does (a smoke test may have made it already): the package owns it, so
+    # removing the package removes it too.
+    locales = root / INSTALL_DIR.relative_to("/") / "_internal/PySide6/Qt/resources/locales"
+    locales.mkdir(exist_ok=True)
     bin_dir = root / "usr" / "bin"
     bin_dir.mkdir(parents=True)
     (bin_dir / app_info.COMMAND).symlink_to(INSTALL_DIR / app_info.COMMAND)
