@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 
 from server import __version__
+from server.cli_options import add_data_dir
 from server.documents import load_path
 from server.documents.limits import DEFAULT_LIMITS, Deadline, Limits
 from server.documents.limits import SETTINGS as LIMIT_SETTINGS
@@ -101,10 +102,6 @@ def _parser() -> argparse.ArgumentParser:
     add_serve_command(commands)
     add_store_command(commands)
     return parser
-
-
-def add_data_dir(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data-dir", help="user data folder (default: the platform's)")
 
 
 def _review(args: argparse.Namespace) -> int:

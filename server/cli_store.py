@@ -13,8 +13,7 @@ import sys
 
 
 def add_store_command(commands) -> None:
-    from server.cli import add_data_dir
-    from server.serve import store_option
+    from server.cli_options import add_data_dir, add_store
 
     store = commands.add_parser("store", help="upkeep of the review store (upgrade, recount)")
     actions = store.add_subparsers(title="actions")
@@ -23,7 +22,7 @@ def add_store_command(commands) -> None:
         ("recount", "rebuild every summary and the statistics totals from the review logs"),
     ):
         action = actions.add_parser(name, help=helptext)
-        store_option(action)
+        add_store(action)
         add_data_dir(action)
         action.set_defaults(handler=run, action=name)
 

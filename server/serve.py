@@ -22,32 +22,15 @@ if TYPE_CHECKING:  # `aiprism review` builds this command's parser too: keep its
 
 
 def add_serve_command(commands) -> None:
-    from server.cli import add_data_dir
+    from server.cli_options import add_data_dir, add_store
 
     serve = commands.add_parser("serve", help="run the review workbench on this machine")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=0, help="0 picks a free port")
     serve.add_argument("--open", action="store_true", help="open the system browser on it")
-    store_option(serve)
+    add_store(serve)
     serve.set_defaults(handler=run)
     add_data_dir(serve)
-
-
-def store_option(parser) -> None:
-    parser.add_argument(
-        "--store",
-        default=os.environ.get("AIPRISM_STORE_URL", ""),
-        type=_store_url,
-        metavar="URL",
-        help="s3://bucket/prefix keeps reviews in S3, with AIPRISM_DYNAMODB_TABLE naming the "
-        "table for history and statistics if set (default: SQLite in the data folder)",
-    )
-
-
-def _store_url(value: str) -> str:
-    if value and not value.startswith("s3://"):
-        raise argparse.ArgumentTypeError(f"{value!r} is not an s3://bucket/prefix URL")
-    return value
 
 
 def make_server(settings: Settings, host: str, port: int, threads: int = 16):
