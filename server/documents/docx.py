@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,8 @@ _MAIN_PART = "word/document.xml"
 _MACRO_TYPE = "application/vnd.ms-word.document.macroEnabled"
 _XML_PARTS = (".xml", ".rels")
 _ENTITY_BOMB = ("amplification", "entity reference loop")  # libxml2's words for expansion
+# What unpacking a damaged part raises: a bad CRC, a cut stream, or corrupt deflate data
+_UNPACKING = (zipfile.BadZipFile, OSError, EOFError, zlib.error)
 _MAX_PROLOGUE = 1_000_000  # bytes before the root element: Word writes about a hundred
 _HEADING_STYLE = re.compile(r"^heading\s*(\d)$", re.IGNORECASE)
 _TRUE = {None, "1", "true", "on"}
@@ -138,7 +141,7 @@ def _check_prologue(archive: zipfile.ZipFile, name: str, filename: str) -> None:
                     )
     except etree.XMLSyntaxError as exc:
         raise _not_xml(filename, name, exc) from exc
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+    except _UNPACKING as exc:
         raise _damaged_part(filename, name) from exc
     # An empty part or one with no element: nothing declared; python-docx judges it if it reads it.
 
@@ -170,7 +173,7 @@ def _first_broken_part(data: bytes, filename: str) -> CorruptDocument | None:
                 etree.fromstring(archive.read(member.filename), parser)
             except etree.XMLSyntaxError as exc:
                 return _not_xml(filename, member.filename, exc)
-            except (zipfile.BadZipFile, OSError, EOFError):
+            except _UNPACKING:
                 return _damaged_part(filename, member.filename)
     return None
 
@@ -181,7 +184,7 @@ def _read(archive: zipfile.ZipFile, name: str, filename: str) -> bytes:
             return handle.read(1_000_000)
     except KeyError:
         return b""
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+    except _UNPACKING as exc:
         raise _damaged_part(filename, name) from exc
 
 
