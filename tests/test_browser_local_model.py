@@ -83,10 +83,17 @@ def test_local_model_turned_on_in_settings_reviews_beside_the_offline_rules(serv
         assert review["ai_usage"]["calls"] >= 3 and review["ai_usage"]["provider"] == "openai"
         assert review["engines"][0] == "offline"
 
+        # What a 135M-parameter model finds varies (tests/test_local_model_review.py asserts only
+        # what the engine guarantees); the page must show each finding it kept, badged, and say
+        # why it kept none when so.
+        ai_findings = [f for f in review["findings"] if f["engine"] == local_model.model]
         ai_cards = page.locator(f'#finding-list .finding[data-engine="{local_model.model}"]')
         offline_cards = page.locator('#finding-list .finding[data-engine="offline"]')
-        expect(ai_cards.first).to_be_visible()
-        expect(ai_cards.first.locator(".badge-ai")).to_have_text("AI")
+        expect(ai_cards).to_have_count(len(ai_findings))
+        if ai_findings:
+            expect(ai_cards.first.locator(".badge-ai")).to_have_text("AI")
+        else:
+            expect(page.locator(".notices")).to_contain_text("AI review")
         assert offline_cards.count() > 0
         expect(page.locator("#privacy-line")).to_contain_text(
             "Stayed on this computer: reviewed by a local model server at 127.0.0.1"
