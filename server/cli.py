@@ -110,6 +110,7 @@ def _review(args: argparse.Namespace) -> int:
     paths = [Path(f) for f in args.files]
     export_to = _export_targets(paths, args.export_docx)
     add_ai = _ai_step(args.data_dir) if args.ai else None
+    learn = _learning_step(args.data_dir) if args.data_dir else None
     results: list[tuple[Path, ReviewResult]] = []
     ai_reports: dict[Path, dict] = {}
     unreadable = False
@@ -122,6 +123,8 @@ def _review(args: argparse.Namespace) -> int:
             )
             if add_ai is not None:
                 result, ai_reports[path] = add_ai(path, result, framework)
+            if learn is not None:
+                result = learn(result)
             if path in export_to:
                 _export(path, result, export_to[path])
         except AIPrismError as exc:
@@ -148,6 +151,26 @@ def _ai_step(data_folder: str | None):
 
     engine = cli_ai.engine(data_folder)
     return lambda path, result, framework: cli_ai.add_ai_findings(engine, path, result, framework)
+
+
+def _learning_step(data_folder: str):
+    """With a data folder, findings carry what its reviewers' decisions taught (server/learning.py);
+    a folder without reviews teaches nothing, and none is created."""
+    from server import learning
+    from server.paths import data_dir, reviews_db
+    from server.store.sqlite import SQLiteStore
+
+    path = reviews_db(data_dir(data_folder))
+    if not path.exists():
+        return None
+    store = SQLiteStore(path)
+    try:
+        counts = learning.rule_counts(store.totals())
+    finally:
+        store.close()
+    return lambda result: replace(
+        result, findings=tuple(learning.with_learning(result.findings, counts))
+    )
 
 
 def _limits(args: argparse.Namespace) -> Limits:

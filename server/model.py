@@ -196,6 +196,23 @@ class Span:
 
 
 @dataclass(frozen=True)
+class Learned:
+    """A rule's confidence as reviewers' decisions have moved it, and what it rests on
+    (server/learning.py)."""
+
+    confidence: float
+    accepted: int
+    decided: int
+
+    def to_dict(self) -> dict[str, float | int]:
+        return {"confidence": self.confidence, "accepted": self.accepted, "decided": self.decided}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Learned:
+        return cls(float(data["confidence"]), int(data["accepted"]), int(data["decided"]))
+
+
+@dataclass(frozen=True)
 class Finding:
     id: str
     engine: str
@@ -210,9 +227,26 @@ class Finding:
     questions: tuple[str, ...]
     section_id: str | None
     span: Span | None
+    learned: Learned | None = None  # beside `confidence`, which stays the configured value
+
+    @property
+    def shown_confidence(self) -> float:
+        """What the reviewer is shown: the learned confidence once the rule has decisions."""
+        return self.learned.confidence if self.learned else self.confidence
+
+    @property
+    def confidence_basis(self) -> str:
+        """On what the shown confidence rests, once it is learned: "90% configured · accepted 3 of 20"."""
+        if not self.learned:
+            return ""
+        learned = self.learned
+        return (
+            f"{round(self.confidence * 100)}% configured · "
+            f"accepted {learned.accepted} of {learned.decided}"
+        )
 
     def to_dict(self) -> dict:
-        return {
+        data = {
             "id": self.id,
             "engine": self.engine,
             "rule": self.rule,
@@ -227,10 +261,13 @@ class Finding:
             "section_id": self.section_id,
             "span": self.span.to_dict() if self.span else None,
         }
+        if self.learned:
+            data["learned"] = self.learned.to_dict()
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> Finding:
-        span = data.get("span")
+        span, learned = data.get("span"), data.get("learned")
         return cls(
             id=data["id"],
             engine=data["engine"],
@@ -245,6 +282,7 @@ class Finding:
             questions=tuple(data.get("questions", ())),
             section_id=data.get("section_id"),
             span=Span(**span) if span else None,
+            learned=Learned.from_dict(learned) if learned else None,
         )
 
 

@@ -18,3 +18,8 @@ def data_dir(override: str | os.PathLike | None = None) -> Path:
 def frameworks_dir(override: str | os.PathLike | None = None) -> Path:
     """User framework packs (*.toml); a pack here overrides a built-in one with the same id."""
     return data_dir(override) / "frameworks"
+
+
+def reviews_db(folder: Path) -> Path:
+    """The SQLite store of the desktop and `aiprism serve` in a data folder."""
+    return folder / "reviews.sqlite3"

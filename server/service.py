@@ -12,7 +12,7 @@ import uuid
 from collections import OrderedDict
 from datetime import date, timedelta
 
-from server import claims, upkeep
+from server import claims, learning, upkeep
 from server import diff as version_diff
 from server import stats as review_stats
 from server.ai_choice import AIChoice
@@ -220,13 +220,20 @@ class ReviewService:
                 report(offline_total + done, offline_total + total, stage)
 
             guidance, trimmed = self.guidance(fw, engine.settings.guidance_chars)
-            ai = engine.review(document, fw, on_progress=ai_progress, guidance=guidance)
+            ai = engine.review(
+                document,
+                fw,
+                on_progress=ai_progress,
+                guidance=guidance,
+                examples=learning.recent_examples(self.store),
+            )
             usage = ai.usage
             notices += [trimmed] if trimmed else []
             notices += ai.notices
             if ai.ok:
                 findings = merge(findings, [f for f in ai.findings if f.rule not in muted])
                 engines += ai.engines
+        findings = learning.with_learning(findings, learning.rule_counts(self.store.totals()))
         self._append(
             state.id,
             "analysed",
@@ -482,9 +489,12 @@ class ReviewService:
 
     def stats(self) -> dict:
         since = (date.today() - timedelta(days=review_stats.OVER_TIME_DAYS)).isoformat()
-        return review_stats.compute(
+        figures = review_stats.compute(
             self.store.totals(since), set(self.store.get_setting("muted_rules", []) or []), since
         )
+        if figures["noisy_rules"]:  # their examples cost a few reads, so only when there are some
+            learning.add_examples(figures["noisy_rules"], learning.recent_examples(self.store))
+        return figures
 
     # --- the team's guidance for the AI ---
     def guidance(self, fw: Framework, budget: int) -> tuple[str, str | None]:

@@ -1,7 +1,8 @@
 """Statistics across reviews, kept as running totals so that reading them never reads every review.
 
 Each review's stored summary carries its `tallies`: flat counter names (`rule:<id>:accept`,
-`day:2026-12-02:findings`, …) with this review's contribution. A store keeps the sum of every
+`day:2026-12-02:findings`, `calibration:<percent>:reject`, …) with this review's contribution,
+and `examples` of its decisions for the AI (server/learning.py). A store keeps the sum of every
 summary's tallies, updating it in the same atomic step that replaces a summary (it adds the
 difference between the new tallies and the old), so the totals are exact under any number of
 writers and the statistics page reads them in a fixed number of requests. `recount` in
@@ -13,27 +14,39 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Any
 
+from server import learning
 from server.model import FINDING_TYPES, RISKS
 from server.review import ReviewState
 
-TALLIES_VERSION = 1  # bump when the names change: stores then rebuild their totals once
+TALLIES_VERSION = 2  # bump when what is counted changes: stores then rebuild their totals once
 OVER_TIME_DAYS = 365  # the "over time" chart: the last year, by day
 _DAY_KEYS = ("reviews", "findings", "accept", "reject")
 
 
 def summary_of(state: ReviewState) -> dict[str, Any]:
-    """The stored summary: the history row plus this review's tallies."""
-    return {**state.summary(), "tallies": tallies_of(state)}
+    """The stored summary: the history row plus this review's tallies and examples."""
+    return {
+        **state.summary(),
+        "tallies": tallies_of(state),
+        "tallies_version": TALLIES_VERSION,
+        "examples": learning.examples_of(state),
+    }
 
 
 def tallies_of(state: ReviewState) -> dict[str, int]:
-    """This review's counters; zero counts are left out."""
+    """This review's counters; zero counts are left out.
+
+    `decision:*` and `day:*` count every decision the review shows; `rule:*:accept|reject` and the
+    calibration count only a person's judgement made in this review, not one carried from the
+    previous version, so learning counts each judgement once.
+    """
     tallies: Counter[str] = Counter()
     day = (state.created_at or "")[:10]
     tallies["reviews"] += 1
     tallies[f"day:{day}:reviews"] += 1
     for f in state.findings:
-        action = (state.decisions.get(f.id) or {}).get("action")
+        made = state.decisions.get(f.id) or {}
+        action = made.get("action")
         decision = action if action in ("accept", "reject") else "pending"
         tallies["findings"] += 1
         tallies[f"day:{day}:findings"] += 1
@@ -42,8 +55,10 @@ def tallies_of(state: ReviewState) -> dict[str, int]:
         tallies[f"decision:{decision}"] += 1
         tallies[f"rule:{f.rule}:total"] += 1
         if decision != "pending":
-            tallies[f"rule:{f.rule}:{decision}"] += 1
             tallies[f"day:{day}:{decision}"] += 1
+            if not made.get("carried_from"):
+                tallies[f"rule:{f.rule}:{decision}"] += 1
+                tallies.update(learning.calibration_tallies(f, decision))
         for checkpoint in f.checkpoints:
             tallies[f"checkpoint:{checkpoint}"] += 1
     return dict(tallies)
@@ -58,6 +73,8 @@ def compute(totals: dict[str, int], muted: set[str], since: str = "") -> dict[st
         if not n:
             continue
         kind, _, rest = name.partition(":")
+        if kind == "calibration":
+            continue  # learning.calibration reads these
         if kind == "rule":
             rule, _, key = rest.rpartition(":")
             by_rule[rule][key] += n
@@ -92,4 +109,6 @@ def compute(totals: dict[str, int], muted: set[str], since: str = "") -> dict[st
         "most_rejected": most_rejected,
         "over_time": [{"day": day, **v} for day, v in sorted(over_time.items())],
         "muted_rules": sorted(muted),
+        "calibration": learning.calibration(totals),
+        "noisy_rules": learning.noisy(rules),
     }

@@ -1,8 +1,8 @@
 """Store upkeep an operator runs (`aiprism store upgrade|recount`) and the service runs at start.
 
-- `upgrade` gives every review a summary with tallies (server/stats.py), and so a row in the
-  hosted index: summaries written before the running totals existed are converted, reviews with
-  none are folded from their logs. Each review is one ordinary `put_summary`, which adds only its
+- `upgrade` gives every review a summary with this version's tallies (server/stats.py), and so a
+  row in the hosted index: a review whose summary has none, or an older kind, is folded from its
+  log. Each review is one ordinary `put_summary`, which adds only its
   own change to the totals, so running it twice, after a kill, or on several instances at once
   counts every review exactly once.
 - `recount` folds every log again and sets the totals to the sum: the repair for drift, should an
@@ -15,7 +15,6 @@ import logging
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 from server import stats
 from server.review import fold
@@ -36,16 +35,12 @@ def upgrade(store: ReviewStore, report: Callable[[int], None] | None = None) -> 
 
     def one(review_id: str) -> bool:
         summary = store.summary(review_id)
-        if summary is not None and "tallies" in summary:
+        if summary is not None and summary.get("tallies_version") == stats.TALLIES_VERSION:
             return False
-        if summary is not None and "rules" in summary:  # as versions before the totals wrote it
-            fresh = {**summary, "tallies": legacy_tallies(summary)}
-            fresh.pop("rules", None), fresh.pop("checkpoints", None)
-        else:
-            events = store.events(review_id)
-            if not events:
-                return False  # deleted meanwhile
-            fresh = stats.summary_of(fold(review_id, events))
+        events = store.events(review_id)
+        if not events:
+            return False  # deleted meanwhile
+        fresh = stats.summary_of(fold(review_id, events))
         store.put_summary(review_id, fresh)
         return True
 
@@ -84,23 +79,3 @@ def _each_review(
             if report and done and changed and done % 500 == 0:
                 report(done)
     return done
-
-
-def legacy_tallies(summary: dict[str, Any]) -> dict[str, int]:
-    """The tallies of a summary written before tallies existed (it kept per-rule and
-    per-checkpoint counts beside its counts), exactly as `stats.tallies_of` would give them."""
-    counts = summary.get("counts") or {}
-    day = str(summary.get("created_at") or "")[:10]
-    tallies: Counter[str] = Counter({"reviews": 1, f"day:{day}:reviews": 1})
-    tallies["findings"] = tallies[f"day:{day}:findings"] = counts.get("total", 0)
-    for kind in ("type", "risk", "decision"):
-        for key, n in (counts.get(f"by_{kind}") or {}).items():
-            tallies[f"{kind}:{key}"] += n
-    for key in ("accept", "reject"):
-        tallies[f"day:{day}:{key}"] += (counts.get("by_decision") or {}).get(key, 0)
-    for rule, tally in (summary.get("rules") or {}).items():
-        for key in ("total", "accept", "reject"):
-            tallies[f"rule:{rule}:{key}"] += tally.get(key, 0)
-    for checkpoint, n in (summary.get("checkpoints") or {}).items():
-        tallies[f"checkpoint:{checkpoint}"] += n
-    return {name: n for name, n in tallies.items() if n}

@@ -114,9 +114,7 @@ def test_summaries_from_before_the_totals_are_upgraded_once_to_the_same_figures(
     service.decide(ids[0], first[1].id, "reject")
     expected = service.stats()
     for review_id in ids:  # as an older version left them: no tallies, no totals
-        store.put_summary(
-            review_id, {**legacy_summary(fold(review_id, store.events(review_id))), "seq": 99}
-        )
+        store.put_summary(review_id, legacy_summary(fold(review_id, store.events(review_id))))
     store.replace_totals({})
     store.put_setting(upkeep.UPGRADED, None)
     assert upkeep.needs_upgrade(store) and service.stats()["reviews"] == 0

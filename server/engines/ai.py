@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
@@ -86,6 +86,7 @@ class _Request:
     chain: Chain
     meter: Meter
     masker: Masker | None = None
+    examples: tuple[Mapping[str, Any], ...] = ()
 
 
 class AIEngine:
@@ -113,7 +114,10 @@ class AIEngine:
         framework: Framework,
         on_progress: ProgressCallback | None = None,
         guidance: str = "",
+        examples: Sequence[Mapping[str, Any]] = (),
     ) -> AIReview:
+        """`examples`: the team's recent decisions, newest first (server/learning.py); each
+        section is sent with a few of those on its checkpoints."""
         sections = self.sections_to_review(document)
         masker = Masker() if self.settings.mask_personal_data else None
         sent = masker.document(document) if masker else document
@@ -126,6 +130,7 @@ class AIEngine:
             chain=Chain(self.settings.models),
             meter=Meter(self.settings),
             masker=masker,
+            examples=tuple(examples),
         )
         outcomes: list[_Outcome] = [_Outcome() for _ in sections]
         if sections:
@@ -164,7 +169,8 @@ class AIEngine:
 
     def _section(self, section: Section, sent: Section, request: _Request) -> _Outcome:
         """Review one section on the current model, moving down the chain; never raises."""
-        question = [Turn("user", prompts.section_message(sent, request.framework))]
+        message = prompts.section_message(sent, request.framework, request.examples)
+        question = [Turn("user", message)]
         chain = request.chain
         while (model := chain.current()) is not None:
             try:

@@ -8,6 +8,7 @@ model can say where a quote came from.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from server.engines.providers.base import Tool
@@ -19,6 +20,8 @@ FINDINGS_TOOL = "report_findings"
 ANSWER_TOOL = "answer"
 MAX_QUOTE_CHARS = 300
 MAX_FINDINGS_PER_SECTION = 8
+MAX_EXAMPLES = 4  # the team's past decisions shown with a section (server/learning.py)
+MAX_EXAMPLES_CHARS = 1200
 
 
 def review_system_prompt(
@@ -79,8 +82,11 @@ something missing.
 """
 
 
-def section_message(section: Section, framework: Framework) -> str:
-    """The user turn for one section: its title, its kind and its reviewable paragraphs."""
+def section_message(
+    section: Section, framework: Framework, examples: Sequence[Mapping[str, Any]] = ()
+) -> str:
+    """The user turn for one section: its title, its kind, the team's past decisions on its
+    checkpoints, and its reviewable paragraphs."""
     expected = framework.expected(section.kind)
     kind = expected.title if expected else "not one the framework expects"
     usual = [c.id for c in framework.checkpoints if section.kind in c.sections]
@@ -90,6 +96,7 @@ def section_message(section: Section, framework: Framework) -> str:
     ]
     if usual:
         lines.append(f"Checkpoints usually met in this kind of section: {', '.join(usual)}")
+    lines.extend(_examples(examples, set(usual)))
     lines.append("")
     lines.append("<section>")
     lines.extend(f'<p n="{p.index}">{p.text}</p>' for p in section.body if p.text.strip())
@@ -97,6 +104,31 @@ def section_message(section: Section, framework: Framework) -> str:
     lines.append("")
     lines.append(f"Review this section and call {FINDINGS_TOOL}.")
     return "\n".join(lines)
+
+
+def _examples(examples: Sequence[Mapping[str, Any]], checkpoints: set[str]) -> list[str]:
+    """Up to MAX_EXAMPLES of the team's decisions on these checkpoints, newest first (as given),
+    within MAX_EXAMPLES_CHARS: what the reviewers kept and what they turned down."""
+    lines: list[str] = []
+    used = 0
+    for e in examples:
+        if len(lines) == MAX_EXAMPLES or not checkpoints.intersection(e.get("checkpoints") or ()):
+            continue
+        verdict = "accepted" if e["action"] == "accept" else "rejected"
+        line = f"- {verdict}: [{e['type']}] {e['title']}"
+        line += f' (quoting "{e["quote"]}")' if e.get("quote") else ""
+        line += f' (the reviewer wrote instead: "{e["text"]}")' if e.get("text") else ""
+        if used + len(line) > MAX_EXAMPLES_CHARS:
+            break
+        lines.append(line)
+        used += len(line)
+    if not lines:
+        return []
+    return [
+        "The team's reviewers decided these findings in earlier reviews; report what they "
+        "accept and leave out what they reject:",
+        *lines,
+    ]
 
 
 def findings_schema(framework: Framework) -> dict[str, Any]:

@@ -87,7 +87,10 @@ def comment_lines(finding: Finding, description: str, signature: str = SIGNATURE
         lines += questions
     if finding.checkpoints:
         lines.append(f"Checkpoints: {', '.join(finding.checkpoints)}")
-    lines.append(f"Confidence: {finding.confidence:.2f} · rule {finding.rule} · {signature}")
+    basis = f" ({finding.confidence_basis})" if finding.confidence_basis else ""
+    lines.append(
+        f"Confidence: {finding.shown_confidence:.2f}{basis} · rule {finding.rule} · {signature}"
+    )
     return [_NOT_XML.sub("", line) for line in lines]
 
 

@@ -31,6 +31,7 @@ CSV_COLUMNS = (
     "type",
     "risk",
     "confidence",
+    "confidence_basis",
     "rule",
     "engine",
     "checkpoints",
@@ -69,7 +70,9 @@ class _FindingView:
 
     @property
     def confidence(self) -> str:
-        return f"{round(self.finding.confidence * 100)}%"
+        shown = f"{round(self.finding.shown_confidence * 100)}%"
+        basis = self.finding.confidence_basis
+        return f"{shown} ({basis})" if basis else shown
 
 
 @dataclass(frozen=True)
@@ -123,7 +126,8 @@ def report_csv(state: ReviewState) -> str:
             "section": _section_title(state, finding.section_id),
             "type": finding.type,
             "risk": finding.risk,
-            "confidence": f"{finding.confidence:.2f}",
+            "confidence": f"{finding.shown_confidence:.2f}",
+            "confidence_basis": finding.confidence_basis,
             "rule": finding.rule,
             "engine": finding.engine,
             "checkpoints": ";".join(finding.checkpoints),

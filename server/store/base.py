@@ -117,9 +117,16 @@ def page_of(rows: list[dict[str, Any]], limit: int) -> HistoryPage:
     return HistoryPage(shown, encode_cursor(shown[-1]) if len(rows) > limit else None)
 
 
+KEPT_FOR_LEARNING = (
+    "tallies",
+    "tallies_version",
+    "examples",
+)  # server/stats.py, server/learning.py
+
+
 def history_row(summary: dict[str, Any]) -> dict[str, Any]:
-    """A summary as the history shows it: without the tallies kept for statistics."""
-    return {k: v for k, v in summary.items() if k != "tallies"}
+    """A summary as the history shows it: without what is kept for statistics and learning."""
+    return {k: v for k, v in summary.items() if k not in KEPT_FOR_LEARNING}
 
 
 class ReviewStore(ABC):

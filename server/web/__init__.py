@@ -14,6 +14,7 @@ from server.documents.limits import MB
 from server.errors import AIPrismError
 from server.hosted import storage_kind
 from server.jobs import JobRunner
+from server.paths import reviews_db
 from server.service import ReviewService
 from server.settings import Settings
 from server.store.base import ReviewStore
@@ -76,7 +77,7 @@ def open_store(settings: Settings) -> ReviewStore:
     from server.store.sqlite import SQLiteStore
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return SQLiteStore(settings.data_dir / "reviews.sqlite3")
+    return SQLiteStore(reviews_db(settings.data_dir))
 
 
 def _health(app: Flask) -> None:

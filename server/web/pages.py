@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, render_template, request
 
+from server import learning
 from server.frameworks import available
 from server.service import ReviewService
 from server.store.base import HistoryQuery
@@ -70,4 +71,10 @@ def diff(review_id: str):
 def stats():
     packs = available(service().settings.frameworks_dir).values()
     names = {cp.id: cp.name for pack in packs for cp in pack.checkpoints}
-    return render_template("stats.html", stats=service().stats(), checkpoint_names=names)
+    return render_template(
+        "stats.html",
+        stats=service().stats(),
+        checkpoint_names=names,
+        noisy_min_decisions=learning.NOISY_MIN_DECISIONS,
+        noisy_max_acceptance=learning.NOISY_MAX_ACCEPTANCE,
+    )

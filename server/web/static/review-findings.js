@@ -1,6 +1,6 @@
 // The findings pane: cards, filters, decisions and the "current finding" the shortcuts act on.
 import { api, announce, h, pretty } from "./app.js";
-import { decisionOf } from "./review-model.js";
+import { confidenceBasis, decisionOf, shownConfidence } from "./review-model.js";
 
 const DECISION_LABEL = { accept: "Accepted", reject: "Rejected", pending: "Pending" };
 // Cards are built in chunks as the list scrolls: a long document can carry thousands of findings.
@@ -68,7 +68,7 @@ export class FindingsView {
     if (v.risk.value && f.risk !== v.risk.value) return false;
     if (v.decision.value && decisionOf(f) !== v.decision.value) return false;
     if (v.checkpoint.value && !(f.checkpoints || []).includes(v.checkpoint.value)) return false;
-    if (Number(f.confidence) + 1e-9 < Number(v.confidence.value)) return false;
+    if (shownConfidence(f) + 1e-9 < Number(v.confidence.value)) return false;
     const needle = v.text.value.trim().toLowerCase();
     if (needle) {
       const names = (f.checkpoints || []).map((c) => this.checkpointName(c));
@@ -163,7 +163,8 @@ export class FindingsView {
         { class: "finding-head" },
         h("span", { class: `badge badge-type badge-${f.type}`, text: pretty(f.type) }),
         h("span", { class: `badge badge-risk risk-${f.risk}`, text: `${pretty(f.risk)} risk` }),
-        h("span", { class: "confidence", text: `${Math.round(Number(f.confidence) * 100)}% confidence` }),
+        h("span", { class: "confidence", text: `${Math.round(shownConfidence(f) * 100)}% confidence` }),
+        f.learned ? h("span", { class: "confidence confidence-basis", text: confidenceBasis(f) }) : null,
         f.custom ? h("span", { class: "badge badge-custom", text: "Yours" }) : null,
         !f.custom && f.engine && f.engine !== "offline"
           ? h("span", { class: "badge badge-ai", text: "AI", attrs: { title: `Found by the AI model ${f.engine}` } })

@@ -18,6 +18,17 @@ export function unitsToCodePoints(text, units) {
   return Array.from(text.slice(0, units)).length;
 }
 
+/** The confidence a finding shows: the learned one once its rule has decisions (server/learning.py). */
+export function shownConfidence(finding) {
+  return Number(finding.learned ? finding.learned.confidence : finding.confidence);
+}
+
+/** On what a learned confidence rests: "90% configured · accepted 3 of 20"; "" when not learned. */
+export function confidenceBasis(finding) {
+  const l = finding.learned;
+  return l ? `${Math.round(Number(finding.confidence) * 100)}% configured · accepted ${l.accepted} of ${l.decided}` : "";
+}
+
 export function decisionOf(finding) {
   const action = finding.decision && finding.decision.action;
   return action === "accept" || action === "reject" ? action : "pending";
@@ -111,7 +122,7 @@ export class ReviewModel {
       return 0;
     };
     if (order === "severity") {
-      const key = (f) => [TYPE_RANK[f.type] ?? 9, RISK_RANK[f.risk] ?? 9, -f.confidence, ...this.documentKey(f)];
+      const key = (f) => [TYPE_RANK[f.type] ?? 9, RISK_RANK[f.risk] ?? 9, -shownConfidence(f), ...this.documentKey(f)];
       return list.sort((a, b) => compare(key(a), key(b)));
     }
     return list.sort((a, b) => compare(this.documentKey(a), this.documentKey(b)));
