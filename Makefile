@@ -47,6 +47,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.core
 	$(BIN)/python -m bench.cold
 	$(BIN)/python -m bench.pdf
+	$(BIN)/python -m bench.learning
 
 # The server benchmarks take some 2.5 minutes each, so `make bench` stays the quick one.
 .PHONY: bench-load bench-cloud bench-scale bench-all
