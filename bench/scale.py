@@ -91,7 +91,15 @@ def summary(n: int) -> dict[str, Any]:
     tallies |= {"decision:accept": 3, "decision:reject": 1, "decision:pending": 8}
     tallies |= {f"rule:rule_{n % 40}:total": 12, f"rule:rule_{n % 40}:accept": 3}
     tallies |= {f"rule:rule_{n % 40}:reject": 1, f"checkpoint:cp_{n % 20}": 12}
+    # One rule every review's reviewers reject: the statistics then list it as noisy, with
+    # examples read from the newest summaries, as a team's store would.
+    tallies |= {"rule:noisy_rule:total": 1, "rule:noisy_rule:reject": 1}
+    tallies |= {f"calibration:{50 + n % 50}:accept": 3, f"calibration:{50 + n % 50}:reject": 2}
     counts = {"total": 12, "by_type": {"important": 5, "suggestion": 7}}
+    counts["by_decision"] = {"accept": 3, "reject": 2, "pending": 7}
+    example = {"at": f"{day}T23:00:00Z", "action": "reject", "rule": "noisy_rule"}
+    example |= {"type": "suggestion", "checkpoints": ["cp_1"], "title": "A noisy finding"}
+    example |= {"quote": f"the words of review {n}", "text": ""}
     return {
         "id": review_id,
         "title": f"Investigation {n}",
@@ -103,6 +111,8 @@ def summary(n: int) -> dict[str, Any]:
         "counts": counts,
         "seq": 3,
         "tallies": tallies,
+        "tallies_version": upkeep.stats.TALLIES_VERSION,
+        "examples": [example],
     }
 
 

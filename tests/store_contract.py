@@ -232,6 +232,29 @@ class StoreContract:
         rest = store.history(HistoryQuery(status="done", limit=1, cursor=first.cursor))
         assert ids(rest) == ["a"] and rest.cursor is None
 
+    def test_history_filters_by_who_uploaded_by_subject_or_address(self, store):
+        ann = {"sub": "ann-1", "name": "Ann", "email": "Ann@Example.com"}
+        bob = {"sub": "bob-2", "name": "Bob", "email": "bob@example.com"}
+        for n, by in enumerate((ann, bob, ann, None, bob)):
+            review = f"r{n}"
+            store.put_summary(
+                review, {**row(review, f"2026-01-0{n + 1}T09:00:00.000Z"), "created_by": by}
+            )
+        assert ids(store.history(HistoryQuery(uploader="ann-1"))) == ["r2", "r0"]
+        assert ids(store.history(HistoryQuery(uploader="ann@example.com"))) == ["r2", "r0"]
+        assert ids(store.history(HistoryQuery(uploader="bob-2", limit=1))) == ["r4"]
+        assert ids(store.history(HistoryQuery(uploader="Ann"))) == []  # a name is not an identity
+        assert ids(store.history(HistoryQuery(uploader="bob@example.com", since="2026-01-03"))) == [
+            "r4"
+        ]
+
+    def test_history_rows_leave_out_what_learning_keeps(self, store):
+        kept = {"tallies": {"x": 1}, "tallies_version": 2, "examples": [{"rule": "r"}]}
+        store.put_summary("a", {**row("a", "2026-01-01T09:00:00.000Z"), **kept})
+        (shown,) = store.history(HistoryQuery()).rows
+        assert not set(kept) & set(shown)
+        assert store.summary("a")["examples"] == [{"rule": "r"}]
+
     def test_put_summary_replaces_the_previous_one(self, store):
         store.put_summary("r1", row("r1", "2026-01-01T09:00:00.000Z", status="running", seq=2))
         store.put_summary("r1", row("r1", "2026-01-01T09:00:00.000Z", status="done", seq=3))

@@ -53,6 +53,17 @@ def test_the_history_pages_newest_first_and_the_cursor_leads_to_the_end(server):
     assert all("tallies" not in r for r in everything["reviews"])
 
 
+def test_the_history_shows_what_the_person_asking_uploaded(server):
+    everything = reviews(server, "?limit=200")["reviews"]
+    mine = reviews(server, "?uploader=me")["reviews"]
+    assert mine == everything and all(r["created_by"] for r in mine)  # one person on a desktop
+    sub = mine[0]["created_by"]["sub"]
+    assert reviews(server, f"?uploader={sub}&limit=2")["reviews"] == everything[:2]
+    assert reviews(server, "?uploader=someone-else@example.com")["reviews"] == []
+    page = server.api.get(server.url("/history?uploader=me")).text
+    assert '<option value="me" selected>' in page
+
+
 @pytest.mark.parametrize(
     ("query", "message"),
     [

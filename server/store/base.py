@@ -52,6 +52,7 @@ class HistoryQuery:
     framework: str | None = None
     since: str | None = None  # YYYY-MM-DD, inclusive, on created_at
     until: str | None = None  # YYYY-MM-DD, inclusive
+    uploader: str | None = None  # the `sub` or e-mail address of who created the review
 
     def __post_init__(self) -> None:
         if not 1 <= self.limit <= HISTORY_PAGE_LIMIT:
@@ -78,8 +79,17 @@ class HistoryQuery:
             and (self.framework is None or row.get("framework") == self.framework)
             and (self.since is None or created[:10] >= self.since)
             and (self.until is None or created[:10] <= self.until)
+            and (self.uploader is None or uploaded_by(row, self.uploader))
             and (self.after is None or (created, str(row.get("id"))) < self.after)
         )
+
+
+def uploaded_by(row: dict[str, Any], uploader: str) -> bool:
+    """Whether a review was created by the person with this `sub` or e-mail address."""
+    by = row.get("created_by") or {}
+    return by.get("sub") == uploader or (
+        "@" in uploader and str(by.get("email") or "").lower() == uploader.lower()
+    )
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ many reviews the table holds. Items (one table may serve several buckets: `ns` i
     ns|totals                       <kind> or month|<YYYY-MM>   the totals, as `t:<name>`
 
 A history page reads the months, their hours, then the newest hours' rows: three or four requests.
-An hour holds up to about 400 reviews (DynamoDB's 400 KB item limit). A summary write reads the
+An hour's rows are history rows (about 0.7 KB: no tallies, no examples), so an hour holds some 500
+reviews (DynamoDB's 400 KB item limit). A summary write reads the
 review's item, then writes everything on condition that `ver` is still what it read; a lost race
 (or a conflict on the totals) reads again and recomputes the change, so a retried request that had
 in fact landed adds nothing twice.
@@ -219,8 +220,10 @@ class DynamoIndex:
         old_places, new_places = _places(old), _places(new)
         for status in old_places - new_places:
             items.append(self._bucket_update(old, status, None))
+        if new_places:  # the hour's row: what the history shows, not the tallies and examples
+            shown = json.dumps(history_row(new), ensure_ascii=False, separators=(",", ":"))
         for status in new_places:
-            items.append(self._bucket_update(new, status, data))
+            items.append(self._bucket_update(new, status, shown))
         for status in new_places - old_places:  # an hour and a month join their sets once
             created = str(new.get("created_at"))
             items.append(

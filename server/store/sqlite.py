@@ -362,6 +362,13 @@ class SQLiteStore(ReviewStore):
         if query.after:
             where.append("(created_at, review_id) < (?, ?)")
             values.extend(query.after)
+        if query.uploader:  # rare enough to read past the rows of others, newest first
+            where.append(
+                "(json_extract(data, '$.created_by.sub') = ?"
+                " OR (instr(?, '@') > 0"
+                " AND lower(json_extract(data, '$.created_by.email')) = lower(?)))"
+            )
+            values.extend([query.uploader] * 3)
         sql = "SELECT data FROM summaries"
         if where:
             sql += " WHERE " + " AND ".join(where)

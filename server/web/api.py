@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 
+from server.auth.identity import current_actor
 from server.review import ReviewState
 from server.service import InvalidRequest, ReviewService
 from server.store.base import HistoryQuery
@@ -81,10 +82,15 @@ def create_review():
 def history_query(args) -> HistoryQuery:
     """The history page asked for in a request's query string (limit, cursor and filters)."""
     values = {}
-    for name in ("cursor", "status", "framework", "since", "until"):
+    for name in ("cursor", "status", "framework", "since", "until", "uploader"):
         value = (args.get(name) or "").strip()
         if value:
             values[name] = value
+    if values.get("uploader") == "me":
+        actor = current_actor.get()
+        if actor is None:
+            raise InvalidRequest("'uploader=me' needs a signed-in person.")
+        values["uploader"] = actor.sub
     for name in ("since", "until"):
         if name in values and not _DATE.fullmatch(values[name]):
             raise InvalidRequest(f"The '{name}' filter must be a date such as 2026-12-02.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, render_template, request
 
 from server import learning
+from server.auth.identity import current_actor
 from server.frameworks import available
 from server.service import ReviewService
 from server.store.base import HistoryQuery
@@ -48,7 +49,11 @@ def history():
     query = history_query(request.args)
     frameworks = sorted(available(service().settings.frameworks_dir))
     return render_template(
-        "history.html", page=service().history(query), query=query, frameworks=frameworks
+        "history.html",
+        page=service().history(query),
+        query=query,
+        frameworks=frameworks,
+        me=current_actor.get(),
     )
 
 
