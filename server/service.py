@@ -233,7 +233,8 @@ class ReviewService:
             if ai.ok:
                 findings = merge(findings, [f for f in ai.findings if f.rule not in muted])
                 engines += ai.engines
-        findings = learning.with_learning(findings, learning.rule_counts(self.store.totals()))
+        if self.store.keeps_totals:  # a bucket alone would read every summary, every analysis
+            findings = learning.with_learning(findings, learning.rule_counts(self.store.totals()))
         self._append(
             state.id,
             "analysed",

@@ -152,6 +152,17 @@ def decision(server: RunningServer, review_id: str, finding_id: str) -> str | No
     return (found["decision"] or {}).get("action")
 
 
+def complete_and_download_docx(page, folder: Path) -> Path:
+    """Mark the open review complete, then download the .docx with its Word comments."""
+    page.locator("#complete-button").click()
+    page.locator("#completed-badge").wait_for(state="visible")
+    with page.expect_download() as download_info:
+        page.locator("#download-docx").click()
+    path = folder / "reviewed.docx"
+    download_info.value.save_as(path)
+    return path
+
+
 def ai_prism_comments(data: bytes, author: str) -> dict[int, tuple[str, str]]:
     """`author`'s comments in a .docx: id → (comment text, the document text it is anchored on)."""
     word = docx.Document(io.BytesIO(data))
@@ -237,12 +248,7 @@ def test_upload_triage_add_own_finding_and_download_word_comments(watched, serve
     expected_quotes.append(own_quote)
     screenshot(page, "review-triaged")
 
-    page.locator("#complete-button").click()
-    page.locator("#completed-badge").wait_for(state="visible")
-    with page.expect_download() as download_info:
-        page.locator("#download-docx").click()
-    path = tmp_path / "reviewed.docx"
-    download_info.value.save_as(path)
+    path = complete_and_download_docx(page, tmp_path)
 
     # The comments' author is the person at this machine: the account's name, as nobody set one.
     comments = ai_prism_comments(path.read_bytes(), os_full_name())

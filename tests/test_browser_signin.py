@@ -19,6 +19,7 @@ from tests.test_browser import (
     ai_prism_comments,
     browser,  # noqa: F401 - the module-scoped fixture
     card_with_quote,
+    complete_and_download_docx,
     screenshot,
 )
 from tests.test_cloud import Gunicorn, hosted_env
@@ -110,13 +111,7 @@ def test_a_reviewer_signs_in_decides_and_the_word_comment_names_them(
     )
     screenshot(page, "review-signed-in")
 
-    page.locator("#complete-button").click()
-    page.locator("#completed-badge").wait_for(state="visible")
-
-    with page.expect_download() as download_info:
-        page.locator("#download-docx").click()
-    path = tmp_path / "reviewed.docx"
-    download_info.value.save_as(path)
+    path = complete_and_download_docx(page, tmp_path)
     comments = ai_prism_comments(path.read_bytes(), "Ann Reviewer")
     assert [anchor for _, anchor in comments.values()] == [quote]
     word = docx.Document(io.BytesIO(path.read_bytes()))

@@ -189,6 +189,12 @@ class ReviewStore(ABC):
         """The sum of every stored summary's tallies; `day:` counters of days before `since`
         (YYYY-MM-DD) may be left out, as the bulk of an old store's totals."""
 
+    @property
+    def keeps_totals(self) -> bool:
+        """Whether `totals` reads running totals (a fixed cost) rather than every summary: only
+        then does each analysis read them to learn from decisions (server/learning.py)."""
+        return True
+
     @abstractmethod
     def replace_totals(self, totals: dict[str, int]) -> None:
         """Set the totals outright (the recount, server/store/recount.py)."""

@@ -404,6 +404,10 @@ class S3Store(ReviewStore):
                     sums[name] = sums.get(name, 0) + n
         return {name: n for name, n in sums.items() if n}
 
+    @property
+    def keeps_totals(self) -> bool:
+        return self.index is not None
+
     def replace_totals(self, totals: dict[str, int]) -> None:
         self._ready()
         if self.index:  # a bucket alone sums its summaries on every read: nothing can drift
