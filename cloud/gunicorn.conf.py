@@ -8,6 +8,7 @@ slow S3 call from starving the health check.
 from __future__ import annotations
 
 import os
+import sys
 
 from cloud.startup import settings_or_exit, startup_line
 
@@ -56,6 +57,7 @@ control_socket_disable = True  # gunicorn 25+: no runtime control socket in a we
 # Each worker builds its own app after the fork: boto3 clients, the analysis thread pool and
 # SQLite connections must not be shared across processes, and threads do not survive a fork.
 preload_app = False
+SWITCH_INTERVAL = 0.0005  # seconds; Python's default is 0.005
 
 
 def when_ready(server) -> None:
@@ -71,3 +73,11 @@ def worker_exit(server, worker) -> None:
     app = getattr(worker, "wsgi", None)  # absent when the app failed to load
     if app is not None:
         app.extensions["aiprism_jobs"].shutdown()
+
+
+def post_worker_init(worker) -> None:
+    """Hand the interpreter between threads every 0.5 ms instead of 5: a health check or page
+    request waiting behind upload and analysis threads (botocore, multipart parsing) gets it ten
+    times sooner. Through a burst of uploads it cut /health's p99 by a fifth to a third
+    (bench/README.md)."""
+    sys.setswitchinterval(SWITCH_INTERVAL)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from server.documents.limits import Deadline, Limits
 from server.errors import AIPrismError
-from server.model import Document, ReviewResult
+from server.model import ReviewResult
 
 log = logging.getLogger(__name__)
 GRACE_SECONDS = 30  # beyond the document's own time limit, before a child is given up on
@@ -67,8 +67,12 @@ class CpuPool:
                 "The review process did not answer in time; try again in a moment."
             ) from None
 
-    def read(self, data: bytes, filename: str, framework_id: str) -> Document:
-        return self._run(_read, data, filename, framework_id, self._frameworks_dir, self._limits)
+    def outline(self, data: bytes, filename: str, framework_id: str) -> tuple[str, int]:
+        """Read the document to refuse a broken one at once; only its format and number of
+        sections come back, since unpickling a whole Document would hold the worker's
+        interpreter, which `/health` needs, for longer than reading it here did."""
+        args = (data, filename, framework_id, self._frameworks_dir, self._limits)
+        return self._run(_outline, *args)
 
     def review(
         self, data: bytes, filename: str, framework_id: str, muted: frozenset[str], as_of: date
@@ -109,11 +113,14 @@ def _ready() -> bool:
     return True
 
 
-def _read(data: bytes, filename: str, framework_id: str, frameworks_dir: Path, limits: Limits):
+def _outline(
+    data: bytes, filename: str, framework_id: str, frameworks_dir: Path, limits: Limits
+) -> tuple[str, int]:
     from server.documents import load_document
     from server.frameworks import resolve
 
-    return load_document(data, filename, resolve(framework_id, frameworks_dir), limits)
+    document = load_document(data, filename, resolve(framework_id, frameworks_dir), limits)
+    return document.format, len(document.sections)
 
 
 def _review(

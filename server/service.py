@@ -118,9 +118,10 @@ class ReviewService:
         filename = clean_filename(filename)
         fw = resolve(framework or self.settings.default_framework, self.settings.frameworks_dir)
         if self.cpu:
-            document = self.cpu.read(data, filename, fw.id)
+            doc_format, sections = self.cpu.outline(data, filename, fw.id)
         else:
             document = load_document(data, filename, fw, self.settings.limits)
+            doc_format, sections = document.format, len(document.sections)
         version = 1
         if parent_id:
             version = self.get(parent_id).version + 1
@@ -133,14 +134,14 @@ class ReviewService:
                 "filename": filename,
                 "sha256": sha,
                 "size": len(data),
-                "format": document.format,
+                "format": doc_format,
                 "framework": fw.id,
                 "parent_id": parent_id,
                 "version": version,
             },
         )
         self.store.set_progress(
-            review_id, {"done": 0, "total": len(document.sections) + 1, "stage": "queued"}
+            review_id, {"done": 0, "total": sections + 1, "stage": "queued"}
         )
         self.jobs.submit(review_id, lambda: self.analyse(review_id))
         return self.get(review_id)
