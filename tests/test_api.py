@@ -314,6 +314,10 @@ def test_decisions_carry_across_three_versions(server):
     }
     [own] = [f for f in v3["findings"] if f["custom"]]
     assert own["decision"]["carried_from"]["version"] == 1 and v3["carried"]["gone"] == []
+    exported = server.api.get(server.url(f"/api/v1/reviews/{v3['id']}/export/docx"))
+    comments = [c.text for c in docx.Document(io.BytesIO(exported.content)).comments]
+    assert any("Name the control that failed" in c for c in comments)
+    assert any("Who owns it?" in c for c in comments)
 
 
 def finding(review: dict, rule: str, quote: str | None = None) -> dict:

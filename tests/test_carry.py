@@ -149,6 +149,20 @@ def test_a_quote_found_only_in_another_kind_of_section_still_moves(versions):
     assert moved["section_id"] == "s1"
 
 
+def test_a_finding_on_a_whole_section_moves_to_the_same_kind_of_section(versions):
+    parent, state = versions
+    on_impact = _finding(parent.document, "custom", None, "s2", id="Fwhole", title="Whole")
+    parent.findings.append(on_impact)
+    parent.custom.add("Fwhole")
+    moved = next(f for f in carry.carried(parent, state)["custom"] if f["id"] == "Fwhole")
+    assert moved["section_id"] == "s3" and moved["span"] is None
+    state.document = document(("Notes", "other", ["Nothing about impact."]))
+    gone = carry.carried(parent, state)["gone"]
+    assert {"finding_id": "Fwhole", "title": "Whole", "quote": ""} in [
+        {k: g[k] for k in ("finding_id", "title", "quote")} for g in gone
+    ]
+
+
 def test_a_finding_decided_in_the_new_version_keeps_its_decision(versions):
     parent, state = versions
     state.decisions[state.findings[0].id] = _decided("accept")
