@@ -110,6 +110,15 @@ class Section:
     def text(self) -> str:
         return "\n".join(p.text for p in self.body)
 
+    def locate(self, quote: str) -> Span | None:
+        """Where `quote` first appears in a paragraph that is not excluded (headings count: a
+        reviewer may comment on one)."""
+        for para in self.paragraphs:
+            at = -1 if para.excluded else para.text.find(quote)
+            if at >= 0:
+                return Span.of(para, at, at + len(quote))
+        return None
+
     def to_dict(self) -> dict:
         return {
             "id": self.id,

@@ -5,6 +5,12 @@ Event types and payloads:
 - started     {owner}                (the process that claimed the run; server/claims.py)
 - analysed    {document, findings, framework_version, engines, notices, ai_usage}
 - failed      {error: {code, message}}
+- carried     {from_id, decisions: [{finding_id, action, text, at, by, from}], custom: [finding],
+               gone: [{finding_id, title, quote, from}]}
+              (server/carry.py: the previous version's decisions that hold in this one, appended
+              once, right after the first `analysed`; `from` {review_id, version, finding_id} is
+              where a person made the decision; `custom` are the reviewer's own findings moved
+              here, `gone` those whose text is no longer in the document)
 - decision    {finding_id, action: accept|reject|reset, text}
 - finding_added {finding}            (a reviewer's own finding; accepted on creation)
 - chat        {message, answer, citations, engine, usage?, notice?}
@@ -48,7 +54,7 @@ class ReviewState:
     findings: list[Finding] = field(default_factory=list)
     decisions: dict[str, dict[str, Any]] = field(
         default_factory=dict
-    )  # finding id → {action, text, at, by}
+    )  # finding id → {action, text, at, by, carried_from?}
     custom: set[str] = field(default_factory=set)  # ids of reviewer-added findings
     chat: list[dict[str, Any]] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
@@ -56,6 +62,7 @@ class ReviewState:
     ai_usage: dict[str, Any] | None = None  # tokens and estimated cost when the AI engine ran
     exports: int = 0
     last_seq: int = 0
+    carried: dict[str, Any] | None = None  # {from_id, gone} once the `carried` event is in
     runner: str | None = None  # the process that claimed the latest run (server/claims.py)
     started_at: str = ""
 
@@ -148,6 +155,8 @@ def apply(state: ReviewState, event: Event) -> None:
         state.ai_usage = p.get("ai_usage")
     elif event.type == "failed":
         state.status, state.error = "failed", p["error"]
+    elif event.type == "carried":
+        _apply_carried(state, p)
     elif event.type == "decision":
         if p["action"] == "reset":
             state.decisions.pop(p["finding_id"], None)
@@ -174,3 +183,24 @@ def apply(state: ReviewState, event: Event) -> None:
         state.completed_at, state.completed_by = event.at, p.get("actor")
     elif event.type == "exported":
         state.exports += 1
+
+
+def _apply_carried(state: ReviewState, p: dict[str, Any]) -> None:
+    """A carried decision keeps who made it and where (`carried_from`), never replaces one made in
+    this review, and is replaced by the next `decision` as any other."""
+    for data in p.get("custom", []):
+        finding = Finding.from_dict(data)
+        state.findings.append(finding)
+        state.custom.add(finding.id)
+    for d in p.get("decisions", []):
+        state.decisions.setdefault(
+            d["finding_id"],
+            {
+                "action": d["action"],
+                "text": d.get("text"),
+                "at": d.get("at"),
+                "by": d.get("by"),
+                "carried_from": d["from"],
+            },
+        )
+    state.carried = {"from_id": p["from_id"], "gone": list(p.get("gone", []))}

@@ -6,13 +6,14 @@ brought up to date with the events appended since, so several workers stay consi
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import uuid
 from collections import OrderedDict
 from datetime import date, timedelta
 
-from server import claims, learning, upkeep
+from server import carry, claims, learning, upkeep
 from server import diff as version_diff
 from server import stats as review_stats
 from server.ai_choice import AIChoice
@@ -61,7 +62,7 @@ class ReviewService:
         self.jobs = jobs
         self.ai = AIChoice(settings)
         self._cache: OrderedDict[str, ReviewState] = OrderedDict()  # least recently read first
-        self._locks: dict[str, threading.Lock] = {}
+        self._locks: dict[str, threading.RLock] = {}
         self._lock = threading.Lock()  # guards the two dicts' membership
         self._cpu_work = threading.Lock()
         # Hosted: reading and the offline rules in child processes (server/cpu_pool.py).
@@ -89,9 +90,9 @@ class ReviewService:
                     self._cache.popitem(last=False)
             return state
 
-    def _review_lock(self, review_id: str) -> threading.Lock:
+    def _review_lock(self, review_id: str) -> threading.RLock:
         with self._lock:
-            return self._locks.setdefault(review_id, threading.Lock())
+            return self._locks.setdefault(review_id, threading.RLock())
 
     def history(self, query: HistoryQuery | None = None) -> HistoryPage:
         return self.store.history(query or HistoryQuery())
@@ -236,18 +237,41 @@ class ReviewService:
                 engines += ai.engines
         if self.store.keeps_totals:  # a bucket alone would read every summary, every analysis
             findings = learning.with_learning(findings, learning.rule_counts(self.store.totals()))
-        self._append(
-            state.id,
-            "analysed",
-            {
-                "document": document.to_dict(),
-                "findings": [f.to_dict() for f in findings],
-                "framework_version": fw.version,
-                "engines": engines,
-                "notices": notices,
-                "ai_usage": usage,
-            },
-        )
+        analysed = {
+            "document": document.to_dict(),
+            "findings": [f.to_dict() for f in findings],
+            "framework_version": fw.version,
+            "engines": engines,
+            "notices": notices,
+            "ai_usage": usage,
+        }
+        # One summary after both events: a worker killed between them leaves the summary behind
+        # its log, which the background scan notices and finishes (resume_interrupted). Readers in
+        # this process wait on the review's lock, so none sees it done without its carried decisions.
+        with self.store.changing(state.id), self._review_lock(state.id):
+            self._append_event(state.id, "analysed", analysed)
+            self._carry(state.id)
+            self._put_summary(state.id)
+
+    def _carry(self, review_id: str) -> None:
+        """Append `carried`: the previous version's decisions that hold in this one, once. Skipped
+        while the previous version is not analysed (or is deleted); a decision made here meanwhile
+        is kept (the append waits for a log that has not moved, else looks again)."""
+        while carry.due(state := self.get(review_id)):
+            assert state.parent_id is not None
+            parent = self._analysed_or_none(state.parent_id)
+            if parent is None:
+                return
+            payload = carry.carried(parent, state)
+            with contextlib.suppress(StoreConflict):  # a decision came first: look again
+                self._append_event(review_id, "carried", payload, expect_seq=state.last_seq)
+
+    def _analysed_or_none(self, review_id: str) -> ReviewState | None:
+        try:
+            state = self.get(review_id)
+        except NotFound:
+            return None
+        return state if state.status == "done" else None
 
     def _needs_analysis(self, state: ReviewState) -> bool:
         """Queued or failed, or running for an owner that has stopped (crashed, killed, gone)."""
@@ -341,6 +365,10 @@ class ReviewService:
             if self._needs_analysis(state) and state.status != "failed":
                 self.jobs.submit(state.id, lambda rid=state.id: self.analyse(rid), bounded=False)
                 resumed.append(state.id)
+            elif carry.due(state):  # its worker was killed between `analysed` and `carried`
+                with self.store.changing(state.id):
+                    self._carry(state.id)
+                    self._put_summary(state.id)
         return resumed
 
     def new_version(self, review_id: str, data: bytes, filename: str) -> ReviewState:
@@ -536,12 +564,17 @@ class ReviewService:
     def _append(
         self, review_id: str, kind: str, payload: dict, expect_seq: int | None = None
     ) -> None:
+        with self.store.changing(review_id):
+            self._append_event(review_id, kind, payload, expect_seq)
+            self._put_summary(review_id)
+
+    def _append_event(
+        self, review_id: str, kind: str, payload: dict, expect_seq: int | None = None
+    ) -> None:
         actor = current_actor.get()  # who asked, when a request did (server/auth/identity.py)
         if actor is not None:
             payload = {**payload, "actor": actor.to_dict()}
-        with self.store.changing(review_id):
-            self.store.append(review_id, kind, payload, expect_seq=expect_seq)
-            self._put_summary(review_id)
+        self.store.append(review_id, kind, payload, expect_seq=expect_seq)
 
     def _put_summary(self, review_id: str) -> None:
         self.store.put_summary(review_id, review_stats.summary_of(self.get(review_id)))
@@ -551,20 +584,24 @@ DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.docu
 
 
 def _locate_quote(section, data: dict) -> Span | None:
+    """Where a reviewer's quote is: in the paragraph the page named (at its offset when the quote
+    is there), else its first place in the section."""
     quote = str(data.get("quote") or "")
     if not quote:
         return None
-    paragraphs = [p for p in section.paragraphs if not p.excluded]
+    para = None
     if data.get("paragraph") is not None:
-        index, start = int(data["paragraph"]), int(data.get("start", -1))
-        para = next((p for p in paragraphs if p.index == index), None)
-        if para and start >= 0 and para.text[start : start + len(quote)] == quote:
-            return Span.of(para, start, start + len(quote))
-        paragraphs = [para] if para else paragraphs
-    for para in paragraphs:
-        at = para.text.find(quote)
-        if at >= 0:
-            return Span.of(para, at, at + len(quote))
-    raise InvalidRequest(
-        "The quoted text was not found in that section; select text within one paragraph."
-    )
+        index = int(data["paragraph"])
+        para = next((p for p in section.paragraphs if p.index == index and not p.excluded), None)
+    span = _in_paragraph(para, quote, int(data.get("start", -1))) if para else section.locate(quote)
+    if span is None:
+        raise InvalidRequest(
+            "The quoted text was not found in that section; select text within one paragraph."
+        )
+    return span
+
+
+def _in_paragraph(para, quote: str, start: int) -> Span | None:
+    if start < 0 or para.text[start : start + len(quote)] != quote:
+        start = para.text.find(quote)
+    return Span.of(para, start, start + len(quote)) if start >= 0 else None

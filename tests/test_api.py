@@ -258,3 +258,106 @@ def test_a_new_app_warms_up_in_the_background_and_answers_health_meanwhile(tmp_p
     created = service.create(SHORT_WRITE_UP_MD.encode(), "w.md")
     service.jobs.wait_idle(60)
     assert service.get(created.id).status == "done"
+
+
+def test_decisions_carry_across_three_versions(server):
+    v1 = server.wait_done(server.upload(messy_investigation_docx(), "carry.docx").json()["id"])
+    rejected = finding(v1, "timeline_out_of_order")
+    edited = finding(v1, "root_cause_shallow")
+    resolved = finding(v1, "placeholder", "XX-XXX-XXXX")
+    decide(server, v1, rejected, "reject")
+    decide(server, v1, edited, "accept", "Name the control that failed, not a person.")
+    decide(server, v1, resolved, "accept")
+    add_own(server, v1, "background", "Risk Limits Service", "Who owns it?")
+    add_own(server, v1, "opening", "Trust Investigations team", "<b>Name</b> the team")
+
+    v2 = next_version(server, v1, with_opening("Prepared by Fraud Ops. Case CS-2026-0311."))
+    assert finding(v2, "timeline_out_of_order")["decision"] == {
+        **finding(v1, "timeline_out_of_order")["decision"],
+        "carried_from": {"review_id": v1["id"], "version": 1, "finding_id": rejected["id"]},
+    }
+    assert finding(v2, "root_cause_shallow")["decision"]["text"].startswith("Name the control")
+    assert not any(f["span"] and f["span"]["quote"] == "XX-XXX-XXXX" for f in v2["findings"])
+    [own] = [f for f in v2["findings"] if f["custom"]]
+    assert own["span"]["quote"] == "Risk Limits Service" and own["decision"]["action"] == "accept"
+    assert own["decision"]["carried_from"]["version"] == 1
+    assert [g["title"] for g in v2["carried"]["gone"]] == ["<b>Name</b> the team"]
+    kinds = [e["type"] for e in events_of(server, v2)]
+    assert kinds.count("carried") == 1 and kinds[kinds.index("analysed") + 1] == "carried"
+
+    diff = server.api.get(server.url(f"/api/v1/reviews/{v2['id']}/diff")).json()
+    gone_row = next(r for r in diff["resolved"] if r["id"] == resolved["id"])
+    assert gone_row["decision"]["action"] == "accept" and "carried_from" not in gone_row["decision"]
+    still = next(r for r in diff["persisting"] if r["rule"] == "timeline_out_of_order")
+    assert still["decision"]["carried_from"]["version"] == 1
+    assert [g["quote"] for g in diff["gone"]] == ["Trust Investigations team"]
+    assert not any(r["custom"] for r in diff["resolved"])
+    for page in (f"/reviews/{v2['id']}", f"/reviews/{v2['id']}/diff"):
+        html = server.api.get(server.url(page)).text
+        assert "no longer in the document" in html.lower() and "<b>Name</b>" not in html
+
+    decide(server, v2, finding(v2, "timeline_out_of_order"), "reset")
+    fresh = finding(v2, "date_format_mixed", "2026-03-05 16:40")
+    decide(server, v2, fresh, "accept")
+
+    v3 = next_version(server, v2, with_opening("Prepared by Fraud Ops. Case CS-2026-0311."))
+    assert finding(v3, "timeline_out_of_order")["decision"] is None
+    assert finding(v3, "root_cause_shallow")["decision"]["carried_from"] == {
+        "review_id": v1["id"],
+        "version": 1,
+        "finding_id": edited["id"],
+    }
+    assert finding(v3, "date_format_mixed", "2026-03-05 16:40")["decision"]["carried_from"] == {
+        "review_id": v2["id"],
+        "version": 2,
+        "finding_id": fresh["id"],
+    }
+    [own] = [f for f in v3["findings"] if f["custom"]]
+    assert own["decision"]["carried_from"]["version"] == 1 and v3["carried"]["gone"] == []
+    exported = server.api.get(server.url(f"/api/v1/reviews/{v3['id']}/export/docx"))
+    comments = [c.text for c in docx.Document(io.BytesIO(exported.content)).comments]
+    assert any("Name the control that failed" in c for c in comments)
+    assert any("Who owns it?" in c for c in comments)
+
+
+def finding(review: dict, rule: str, quote: str | None = None) -> dict:
+    return next(
+        f
+        for f in review["findings"]
+        if f["rule"] == rule and (quote is None or (f["span"] or {}).get("quote") == quote)
+    )
+
+
+def decide(server, review: dict, f: dict, action: str, text: str | None = None) -> None:
+    url = server.url(f"/api/v1/reviews/{review['id']}/findings/{f['id']}/decision")
+    assert server.api.post(url, json={"action": action, "text": text}).status_code == 200
+    review.update(server.api.get(server.url(f"/api/v1/reviews/{review['id']}")).json())
+
+
+def add_own(server, review: dict, kind: str, quote: str, title: str) -> None:
+    section = next(s for s in review["document"]["sections"] if s["kind"] == kind)
+    body = {"section_id": section["id"], "quote": quote, "title": title, "description": title}
+    created = server.api.post(server.url(f"/api/v1/reviews/{review['id']}/findings"), json=body)
+    assert created.status_code == 201, created.text
+    review.update(server.api.get(server.url(f"/api/v1/reviews/{review['id']}")).json())
+
+
+def next_version(server, review: dict, data: bytes) -> dict:
+    created = server.api.post(
+        server.url(f"/api/v1/reviews/{review['id']}/versions"), files={"file": ("next.docx", data)}
+    )
+    assert created.status_code == 202, created.text
+    return server.wait_done(created.json()["id"])
+
+
+def events_of(server, review: dict) -> list[dict]:
+    return server.api.get(server.url(f"/api/v1/reviews/{review['id']}/events")).json()["events"]
+
+
+def with_opening(text: str) -> bytes:
+    """The sample with its opening line (the case reference) rewritten."""
+    document = docx.Document(io.BytesIO(messy_investigation_docx()))
+    next(p for p in document.paragraphs if "XX-XXX-XXXX" in p.text).text = text
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()

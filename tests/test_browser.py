@@ -511,6 +511,92 @@ def test_a_new_version_opens_and_compares_with_the_previous_one(watched, server)
     screenshot(page, "diff", full_page=True)
 
 
+def test_decisions_carry_to_each_new_version_and_the_diff_shows_them(watched, server):
+    v1 = uploaded_review(server, messy_investigation_docx(), "carry.docx")
+    rejected = api_decide(server, v1, "timeline_out_of_order", "reject")
+    edited = api_decide(server, v1, "root_cause_shallow", "accept", "Name the failed control.")
+    api_decide(server, v1, "placeholder", "accept")  # on the case reference, fixed in version 2
+    opening = next(
+        s for s in review_of(server, v1)["document"]["sections"] if s["kind"] == "opening"
+    )
+    server.api.post(
+        server.url(f"/api/v1/reviews/{v1}/findings"),
+        json={"section_id": opening["id"], "quote": "Case reference", "description": SCRIPT},
+    )
+    page = open_review(watched, server, v1)
+    page.set_input_files(
+        "#version-input",
+        files=[{"name": "carry-v2.docx", "mimeType": DOCX_MIME, "buffer": fixed_opening()}],
+    )
+    page.wait_for_url(re.compile(r"/reviews/(?!" + v1 + r")[0-9a-f]+$"))
+    v2 = page.url.rsplit("/", 1)[1]
+    page.wait_for_selector("#finding-list .finding")
+    ids = {f["rule"]: f["id"] for f in review_of(server, v2)["findings"]}
+    kept, refused = (
+        page.locator(f"#finding-{ids[edited]}"),
+        page.locator(f"#finding-{ids[rejected]}"),
+    )
+    expect(kept.locator(".carried-from")).to_have_text("carried from version 1")
+    expect(kept.locator(".finding-wording")).to_contain_text("Name the failed control.")
+    expect(refused.locator(".decision-badge")).to_have_text("Rejected")
+    expect(refused.locator(".carried-from")).to_have_text("carried from version 1")
+    expect(page.locator("#carried-gone")).to_contain_text(SCRIPT)  # as text, never run
+    page.locator("#filter-toggle").click()
+    page.select_option("#filter-decision", "pending")
+    expect(refused).to_have_count(0)
+    page.select_option("#filter-decision", "reject")
+    expect(refused).to_be_visible()
+    screenshot(page, "carried")
+    refused.get_by_role("button", name="Undo").click()
+    page.select_option("#filter-decision", "")
+    expect(refused.locator(".decision-badge")).to_have_text("Pending")
+    expect(refused.locator(".carried-from")).to_have_count(0)
+    assert decision(server, v2, ids[rejected]) is None
+
+    page.get_by_role("link", name=re.compile("Compare with")).click()
+    page.wait_for_url(re.compile(r"/diff$"))
+    expect(page.locator(".diff-resolved .diff-decision").first).to_contain_text("Accepted")
+    expect(page.locator(".diff-persisting")).to_contain_text("carried from version 1")
+    expect(page.locator(".diff-gone")).to_contain_text("No longer in the document")
+    screenshot(page, "diff-decisions", full_page=True)
+
+    created = server.api.post(
+        server.url(f"/api/v1/reviews/{v2}/versions"),
+        files={"file": ("carry-v3.docx", fixed_opening())},
+    )
+    v3 = created.json()["id"]
+    assert server.wait_done(v3)["status"] == "done"
+    page = open_review(watched, server, v3)
+    ids = {f["rule"]: f["id"] for f in review_of(server, v3)["findings"]}
+    expect(page.locator(f"#finding-{ids[edited]} .carried-from")).to_have_text(
+        "carried from version 1"
+    )
+    expect(page.locator(f"#finding-{ids[rejected]} .decision-badge")).to_have_text("Pending")
+
+
+def review_of(server: RunningServer, review_id: str) -> dict:
+    return server.api.get(server.url(f"/api/v1/reviews/{review_id}")).json()
+
+
+def api_decide(
+    server: RunningServer, review_id: str, rule: str, action: str, text: str | None = None
+) -> str:
+    """Decide the review's first finding of `rule` through the API; return the rule."""
+    found = next(f for f in review_of(server, review_id)["findings"] if f["rule"] == rule)
+    url = server.url(f"/api/v1/reviews/{review_id}/findings/{found['id']}/decision")
+    assert server.api.post(url, json={"action": action, "text": text}).status_code == 200
+    return rule
+
+
+def fixed_opening() -> bytes:
+    """The sample with a new opening line: its case reference filled in, its wording changed."""
+    revised = docx.Document(io.BytesIO(messy_investigation_docx()))
+    next(p for p in revised.paragraphs if "XX-XXX-XXXX" in p.text).text = "Case CS-2026-0311."
+    out = io.BytesIO()
+    revised.save(out)
+    return out.getvalue()
+
+
 def test_layout_holds_at_1000_pixels(watched, server):
     review_id = uploaded_review(server, messy_investigation_docx(), "sample.docx")
     page = watched.page

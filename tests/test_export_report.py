@@ -370,6 +370,7 @@ def test_json_findings_carry_decision_and_custom_flag(state):
         "text": EDITED,
         "at": "2026-11-28T09:30:00.000Z",
         "by": None,
+        "carried_from": None,
     }
     assert Finding.from_dict(by_id[accepted.id]) == accepted
     custom_id = next(iter(state.custom))
@@ -393,3 +394,18 @@ def _escaped(text: str) -> str:
         .replace('"', "&#34;")
         .replace("'", "&#39;")
     )
+
+
+def test_a_carried_decision_names_its_version_in_every_report(state, framework):
+    accepted = next(f for f in state.findings if f.rule == "test-root-cause")
+    origin = {"review_id": "r-0", "version": 1, "finding_id": "F000000000001"}
+    carried = {**state.decisions[accepted.id], "carried_from": origin}
+    state = dataclasses.replace(state, decisions={**state.decisions, accepted.id: carried})
+    rows = {r["id"]: r for r in _rows(report_csv(state))}
+    assert rows[accepted.id]["decision"] == "accepted"
+    assert {
+        fid: r["carried_from_version"] for fid, r in rows.items() if r["carried_from_version"]
+    } == {accepted.id: "1"}
+    data = next(f for f in report_json(state)["findings"] if f["id"] == accepted.id)
+    assert data["decision"]["carried_from"] == origin and data["decision"]["text"] == EDITED
+    assert "carried from version 1" in report_html(state, framework)

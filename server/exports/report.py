@@ -49,6 +49,7 @@ CSV_COLUMNS = (
     "decided_by",
     "decided_by_email",
     "custom",
+    "carried_from_version",
 )
 # What Excel, LibreOffice and Google Sheets treat as the start of a formula.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -67,6 +68,7 @@ class _FindingView:
     decided_by_email: str
     edited_text: str | None
     custom: bool
+    carried_from_version: int | None  # the version where the decision was made, when not this one
 
     @property
     def confidence(self) -> str:
@@ -145,6 +147,7 @@ def report_csv(state: ReviewState) -> str:
             "decided_by": view.decided_by,
             "decided_by_email": view.decided_by_email,
             "custom": "yes" if view.custom else "no",
+            "carried_from_version": view.carried_from_version or "",
         }
         writer.writerow({key: _cell(value) for key, value in row.items()})
     return out.getvalue()
@@ -203,6 +206,7 @@ def _view(state: ReviewState, finding: Finding, framework: Framework | None) -> 
         decided_by_email=by.email if by else "",
         edited_text=decision.get("text") or None,
         custom=finding.id in state.custom,
+        carried_from_version=(decision.get("carried_from") or {}).get("version"),
     )
 
 
@@ -251,6 +255,7 @@ def _decision_dict(state: ReviewState, finding_id: str) -> dict[str, Any] | None
         "text": decision.get("text"),
         "at": decision.get("at"),
         "by": decision.get("by"),
+        "carried_from": decision.get("carried_from"),
     }
 
 

@@ -55,6 +55,7 @@ def review_json(state: ReviewState) -> dict:
         "engines": state.engines,
         "ai_usage": state.ai_usage,
         "chat": state.chat,
+        "carried": state.carried,
     }
 
 

@@ -223,6 +223,7 @@ export class FindingsView {
           text: DECISION_LABEL[decision] + (text ? " · edited" : ""),
         }),
         this.decidedBy(f, decision),
+        this.carriedFrom(f),
       ),
     );
   }
@@ -237,6 +238,17 @@ export class FindingsView {
       class: "decided-by",
       text: `${verb} by ${by.name || by.email || by.sub}${at ? ` at ${at}` : ""}`,
       attrs: { title: by.email || by.sub },
+    });
+  }
+
+  /** "carried from version 1": decided on an earlier version, where the same finding was. */
+  carriedFrom(f) {
+    const from = f.decision && f.decision.carried_from;
+    if (!from) return null;
+    return h("span", {
+      class: "carried-from",
+      text: `carried from version ${from.version}`,
+      attrs: { title: `Decided on version ${from.version}, where the same finding was; Undo to judge it again` },
     });
   }
 
