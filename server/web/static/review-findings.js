@@ -2,6 +2,11 @@
 import { api, announce, h, pretty } from "./app.js";
 import { confidenceBasis, decisionOf, shownConfidence } from "./review-model.js";
 
+/** A finding a reviewer rejected in an earlier version, carried here: hidden unless asked for. */
+function carriedRejection(f) {
+  return decisionOf(f) === "reject" && Boolean(f.decision && f.decision.carried_from);
+}
+
 const DECISION_LABEL = { accept: "Accepted", reject: "Rejected", pending: "Pending" };
 // Cards are built in chunks as the list scrolls: a long document can carry thousands of findings.
 const CHUNK = 100;
@@ -66,7 +71,8 @@ export class FindingsView {
     const v = this.filters;
     if (v.type.value && f.type !== v.type.value) return false;
     if (v.risk.value && f.risk !== v.risk.value) return false;
-    if (v.decision.value && decisionOf(f) !== v.decision.value) return false;
+    if (!v.decision.value && carriedRejection(f)) return false; // judged already: not again
+    if (v.decision.value && v.decision.value !== "all" && decisionOf(f) !== v.decision.value) return false;
     if (v.checkpoint.value && !(f.checkpoints || []).includes(v.checkpoint.value)) return false;
     if (shownConfidence(f) + 1e-9 < Number(v.confidence.value)) return false;
     const needle = v.text.value.trim().toLowerCase();
@@ -112,6 +118,8 @@ export class FindingsView {
     const total = this.model.findings.length;
     this.summary.textContent =
       this.shown.length === total ? `${total} finding${total === 1 ? "" : "s"}` : `Showing ${this.shown.length} of ${total} findings`;
+    const carried = this.filters.decision.value ? 0 : this.model.findings.filter(carriedRejection).length;
+    if (carried) this.summary.textContent += ` (${carried} rejected in an earlier version hidden: choose Decision "All" to see them)`;
     this.empty.hidden = this.shown.length > 0 || total === 0;
     if (total === 0) this.summary.textContent = "No findings: nothing to triage.";
     if (this.current && !this.position.has(this.current)) this.current = null;
