@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import signal
 import threading
 from concurrent.futures import ProcessPoolExecutor
@@ -25,6 +26,7 @@ from server.model import ReviewResult
 
 log = logging.getLogger(__name__)
 GRACE_SECONDS = 30  # beyond the document's own time limit, before a child is given up on
+CHILD_NICENESS = 10  # added to the children's nice value: they yield cores to the workers
 
 
 class ReviewProcessFailed(AIPrismError):
@@ -99,9 +101,15 @@ class CpuPool:
 
 def _warm(frameworks_dir: Path) -> None:
     """Start a child: deaf to the signals that stop the service (the worker that owns it lets its
-    analyses finish, then shuts the pool down; a child dies with its worker's pipes), and warm."""
+    analyses finish, then shuts the pool down; a child dies with its worker's pipes), below the
+    workers' scheduling priority, and warm.
+
+    The children are the instance's CPU-heavy work; at a lower priority they still use every idle
+    core, but the workers answering `/health` and pages never queue behind them for a core."""
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(os, "nice"):  # POSIX; lowering one's own priority needs no privilege
+        os.nice(CHILD_NICENESS)
     from server.engines import syllables
     from server.frameworks import available
 
