@@ -163,12 +163,12 @@ def _cut(text: str, limit: int) -> str:
 def recent_examples(store: ReviewStore) -> list[dict[str, Any]]:
     """The newest decisions' examples from the last few reviews that have any, newest first.
 
-    One history page and at most RECENT_REVIEWS summaries: a fixed cost however many reviews
-    the store keeps.
+    One history page and at most RECENT_REVIEWS summaries (one request on the hosted table): a
+    fixed cost however many reviews the store keeps.
     """
     page = store.history(HistoryQuery(limit=HISTORY_LOOKBACK, status="done"))
     decided = [row["id"] for row in page.rows if _has_decisions(row)][:RECENT_REVIEWS]
-    examples = [e for rid in decided for e in (store.summary(rid) or {}).get("examples", [])]
+    examples = [e for summary in store.summaries(decided) for e in summary.get("examples", [])]
     return sorted(examples, key=lambda e: e.get("at", ""), reverse=True)
 
 

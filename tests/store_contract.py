@@ -248,6 +248,12 @@ class StoreContract:
             "r4"
         ]
 
+    def test_summaries_come_in_the_order_asked_without_the_missing(self, store):
+        for review in ("a", "b", "c"):
+            store.put_summary(review, row(review, "2026-01-01T09:00:00.000Z"))
+        assert [s["id"] for s in store.summaries(["c", "nobody", "a"])] == ["c", "a"]
+        assert store.summaries([]) == []
+
     def test_history_rows_leave_out_what_learning_keeps(self, store):
         kept = {"tallies": {"x": 1}, "tallies_version": 2, "examples": [{"rule": "r"}]}
         store.put_summary("a", {**row("a", "2026-01-01T09:00:00.000Z"), **kept})

@@ -180,6 +180,11 @@ class ReviewStore(ABC):
     def summary(self, review_id: str) -> dict[str, Any] | None:
         """The stored summary, or None."""
 
+    def summaries(self, review_ids: list[str]) -> list[dict[str, Any]]:
+        """The stored summaries of those reviews that have one, in the order asked; stores that
+        can read several in one request do."""
+        return [s for s in (self.summary(review_id) for review_id in review_ids) if s is not None]
+
     @abstractmethod
     def history(self, query: HistoryQuery) -> HistoryPage:
         """One page of summaries, newest 'created_at' first (ties by id), filtered."""

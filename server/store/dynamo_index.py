@@ -178,6 +178,11 @@ class DynamoIndex:
     def get(self, review_id: str) -> dict[str, Any] | None:
         return self._read(review_id)[0]
 
+    def get_many(self, review_ids: list[str]) -> list[dict[str, Any]]:
+        """The summaries of those reviews that have one, in order: one BatchGetItem per 100."""
+        items = self._get_many([self._row_key(review_id) for review_id in review_ids])
+        return [json.loads(item["data"]["S"]) for item in items]
+
     def put(self, review_id: str, summary: dict[str, Any]) -> None:
         self._write(review_id, {**summary, "id": review_id})
 

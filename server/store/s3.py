@@ -375,6 +375,13 @@ class S3Store(ReviewStore):
             found.pop("tallies", None)
         return found
 
+    def summaries(self, review_ids: list[str]) -> list[dict[str, Any]]:
+        self._ready()
+        if self.index:
+            return self.index.get_many(review_ids)
+        found = self._map(lambda review_id: self.summary(review_id), review_ids)
+        return [s for s in found if s is not None]
+
     def _bucket_summaries(self) -> list[dict[str, Any]]:
         """Every summary.json, newest first: a bucket-only setup's history and totals."""
         reviews = [self._review(review_id) for review_id in self.review_ids()]
