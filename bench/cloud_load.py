@@ -189,6 +189,7 @@ def cells(run: Run) -> dict[str, list[str]]:
         "  while uploads are answered": spread([t.ms for at, t in run.health if at < uploading]),
         "  after, analyses only": spread([t.ms for at, t in run.health if at >= uploading]),
         "upload p50 / p99 / max ms": spread([r.upload.ms for r in run.reviews]),
+        "uploads answered per second": [f"{len(run.reviews) / uploading:.1f}"],
         "reviews done with AI": [
             f"{sum(r.problem is None for r in run.reviews)}/{len(run.reviews)}"
         ],
