@@ -41,6 +41,7 @@ from re._constants import (
     SUBPATTERN,
 )
 
+from server.engines.compiled_patterns import COMPILED, entry_of, from_entry
 from server.engines.regex_hints import first_class, lowered_if_ascii, required_literals
 from server.engines.safe_patterns import SAFE
 
@@ -77,9 +78,16 @@ def compile_checked(pattern: str) -> re.Pattern[str]:
 
 @lru_cache(maxsize=1024)
 def _compile(pattern: str) -> re.Pattern[str]:
+    """The rewritten pattern, compiled as `re` compiles a tree; its instructions are kept in the
+    user cache folder for the next run (server/engines/compiled_patterns.py)."""
+    known = COMPILED.get(pattern)
+    if known is not None:
+        return known
     tree = _parse(pattern)
     _possessify(tree.data, tree.state.flags, end_safe=True)
-    return _compiler.compile(tree, re.IGNORECASE)
+    entry = entry_of(tree, re.IGNORECASE)
+    COMPILED.add(pattern, entry)
+    return from_entry(entry)
 
 
 def _parse(pattern: str):

@@ -1,0 +1,113 @@
+"""Pack patterns' compiled form, remembered across runs.
+
+Making a pack pattern safe (server/engines/patterns.py) rewrites its parse tree, which costs more
+than compiling it: for the built-in packs' patterns and the alternations the checks build from
+them, about a third of a second of every `aiprism review` and every fresh server. What `re` makes
+of a rewritten tree is its instruction list for the matching engine, a list of integers that
+depends only on the pattern, the rewriting and this Python's `re`; so it is kept in the user cache
+folder under a name that holds that fingerprint (`safe_patterns.fingerprint`), and handed back to
+`_sre.compile` as `re` itself does. A cache that cannot be read, or an entry `_sre` refuses, only
+means compiling again.
+"""
+
+from __future__ import annotations
+
+import _sre
+import atexit
+import json
+import logging
+import os
+import re
+import tempfile
+import threading
+from pathlib import Path
+from re import _compiler
+
+import platformdirs
+
+from server.engines.safe_patterns import APP_NAME, fingerprint
+
+log = logging.getLogger(__name__)
+MAX_ENTRIES = 4096  # alternations depend on the text read: keep the file from growing without end
+
+
+class CompiledPatterns:
+    def __init__(self, path: Path | None = None):
+        self._path = path  # None: the user cache folder, found on first use (not at import)
+        self._known: dict[str, list] | None = None
+        self._used: set[str] = set()
+        self._added = False
+        self._lock = threading.Lock()
+
+    def get(self, pattern: str) -> re.Pattern[str] | None:
+        """The remembered compiled form of `pattern`, or None."""
+        with self._lock:
+            entry = self._load().get(pattern)
+            if entry is None:
+                return None
+            try:
+                compiled = from_entry(entry)
+            except (TypeError, ValueError, IndexError, RuntimeError, OverflowError, AttributeError):
+                del self._known[pattern]  # corrupt: compiled again and replaced
+                return None
+            self._used.add(pattern)
+            return compiled
+
+    def add(self, pattern: str, entry: list) -> None:
+        with self._lock:
+            self._load()[pattern] = entry
+            self._used.add(pattern)
+            self._added = True
+
+    @property
+    def path(self) -> Path:
+        if self._path is None:
+            folder = Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
+            self._path = folder / f"compiled-patterns-{fingerprint()}.json"
+        return self._path
+
+    def save(self) -> None:
+        """Write the entries if this process compiled new ones (atomically, quietly)."""
+        with self._lock:
+            if not self._added or self._known is None:
+                return
+            known = self._known
+            if len(known) > MAX_ENTRIES:
+                known = {p: e for p, e in known.items() if p in self._used}
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                fd, temp = tempfile.mkstemp(prefix=".compiled-", dir=self.path.parent)
+                with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                    json.dump(known, handle, separators=(",", ":"))
+                os.replace(temp, self.path)
+                self._added = False
+            except OSError as exc:
+                log.info("compiled-pattern cache not written to %s: %s", self.path, exc)
+
+    def _load(self) -> dict[str, list]:
+        if self._known is None:
+            try:
+                loaded = json.loads(self.path.read_bytes())
+                self._known = loaded if isinstance(loaded, dict) else {}
+            except (OSError, ValueError):
+                self._known = {}
+        return self._known
+
+
+def entry_of(tree, flags: int) -> list:
+    """What `re._compiler.compile` derives from a parse tree: flags, instructions, groups."""
+    code = _compiler._code(tree, flags)
+    return [int(flags | tree.state.flags), code, tree.state.groups, dict(tree.state.groupdict)]
+
+
+def from_entry(entry: list) -> re.Pattern[str]:
+    """The pattern `re._compiler.compile` returns for a tree (its `pattern` is None there too)."""
+    flags, code, groups, groupindex = entry
+    indexgroup = [None] * groups
+    for name, index in groupindex.items():
+        indexgroup[index] = name
+    return _sre.compile(None, flags, code, groups - 1, groupindex, tuple(indexgroup))
+
+
+COMPILED = CompiledPatterns()
+atexit.register(COMPILED.save)

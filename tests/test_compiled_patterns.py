@@ -1,0 +1,90 @@
+"""Pack patterns' compiled form is remembered across runs, and a remembered one is the same pattern."""
+
+from __future__ import annotations
+
+import json
+import re
+from re import _compiler
+
+import pytest
+
+from server.engines import patterns
+from server.engines.compiled_patterns import CompiledPatterns, entry_of, from_entry
+from server.frameworks import available
+
+SAFE_ONE = r"\bowner\s*:\s*(?P<who>\w+)"
+
+
+def _pack_patterns() -> list[str]:
+    found: set[str] = set()
+    for framework in available().values():
+        for rule in framework.rules:
+            for name, value in rule.params.items():
+                if name.endswith(("pattern", "patterns")):
+                    found.update([value] if isinstance(value, str) else value)
+    return sorted(found)
+
+
+def _rewritten(pattern: str):
+    tree = patterns._parse(pattern)
+    patterns._possessify(tree.data, tree.state.flags, end_safe=True)
+    return tree
+
+
+def test_a_remembered_pattern_equals_what_re_compiles_from_the_rewritten_tree():
+    every = _pack_patterns()
+    for pattern in [*every, "|".join(f"(?:{p})" for p in every), SAFE_ONE]:
+        expected = _compiler.compile(_rewritten(pattern), re.IGNORECASE)
+        entry = json.loads(json.dumps(entry_of(_rewritten(pattern), re.IGNORECASE)))
+        again = from_entry(entry)
+        assert again == expected  # flags and instructions
+        assert (again.groups, again.groupindex, again.pattern) == (
+            expected.groups,
+            expected.groupindex,
+            expected.pattern,
+        )
+
+
+def test_compiled_patterns_are_saved_and_read_back(tmp_path, monkeypatch):
+    cache = CompiledPatterns(tmp_path / "compiled.json")
+    monkeypatch.setattr(patterns, "COMPILED", cache)
+    patterns._compile.cache_clear()
+    first = patterns._compile(SAFE_ONE)
+    cache.save()
+    patterns._compile.cache_clear()
+    monkeypatch.setattr(patterns, "COMPILED", CompiledPatterns(tmp_path / "compiled.json"))
+    monkeypatch.setattr(patterns, "_parse", lambda p: pytest.fail("compiled again"))
+    assert patterns._compile(SAFE_ONE) == first
+    patterns._compile.cache_clear()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"not json",
+        b"[1, 2]",
+        json.dumps({SAFE_ONE: [2, [99999, 1, 2], 2, {"who": 1}]}).encode(),  # code _sre refuses
+        json.dumps({SAFE_ONE: [2, "code", 2, {}]}).encode(),
+        json.dumps({SAFE_ONE: [2, [1], 2]}).encode(),
+    ],
+)
+def test_a_corrupt_cache_only_means_compiling_again(tmp_path, monkeypatch, content):
+    (tmp_path / "compiled.json").write_bytes(content)
+    cache = CompiledPatterns(tmp_path / "compiled.json")
+    monkeypatch.setattr(patterns, "COMPILED", cache)
+    patterns._compile.cache_clear()
+    compiled = patterns._compile(SAFE_ONE)
+    patterns._compile.cache_clear()
+    assert compiled == _compiler.compile(_rewritten(SAFE_ONE), re.IGNORECASE)
+    assert compiled.search("Owner:  Dana").group("who") == "Dana"
+    cache.save()
+    assert SAFE_ONE in json.loads((tmp_path / "compiled.json").read_text())
+
+
+def test_an_unwritable_cache_only_costs_time(tmp_path):
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    cache = CompiledPatterns(blocked / "compiled.json")
+    cache.add(SAFE_ONE, entry_of(_rewritten(SAFE_ONE), re.IGNORECASE))
+    cache.save()  # logs, does not raise
+    assert cache.get(SAFE_ONE) is not None
