@@ -42,6 +42,52 @@ def test_a_cache_that_cannot_be_written_costs_time_not_the_review(tmp_path):
     assert syllables.counts(blocked / "cache")["review"] == 2
 
 
+WORDS = ["refundz", "xyzzyfied", "whitfield", "bellini", "chargebacks", "hyphenation", "0134"]
+
+
+def _positions(pyphen_module) -> list[list[int]]:
+    hyphenator = pyphen_module.Pyphen(lang="en_US")
+    return [hyphenator.positions(word) for word in WORDS]
+
+
+def test_hyphenation_patterns_are_read_back_as_pyphen_parsed_them(tmp_path, monkeypatch):
+    import pyphen
+
+    monkeypatch.setattr(pyphen, "hdcache", {})
+    stock = _positions(pyphen)
+    monkeypatch.setattr(pyphen, "hdcache", {})
+    syllables.hyphenation(cache_dir=tmp_path)  # parsed and written
+    assert len(list(tmp_path.glob("pyphen-*.json"))) == 1
+    monkeypatch.setattr(pyphen, "hdcache", {})
+    monkeypatch.setattr(pyphen, "HyphDict", _no_parsing(pyphen.HyphDict))
+    syllables.hyphenation(cache_dir=tmp_path)
+    assert _positions(pyphen) == stock
+
+
+@pytest.mark.parametrize("content", [b"{", b"[]", b"{}", b'{"ab": [1, "23"]}', b'{"ab": [1]}'])
+def test_a_corrupt_hyphenation_cache_means_parsing_again(tmp_path, monkeypatch, content):
+    import pyphen
+
+    monkeypatch.setattr(pyphen, "hdcache", {})
+    stock = _positions(pyphen)
+    monkeypatch.setattr(pyphen, "hdcache", {})
+    syllables.hyphenation(cache_dir=tmp_path)
+    (written,) = tmp_path.glob("pyphen-*.json")
+    written.write_bytes(content)
+    monkeypatch.setattr(pyphen, "hdcache", {})
+    syllables.hyphenation(cache_dir=tmp_path)
+    assert _positions(pyphen) == stock
+    assert json.loads(written.read_bytes())  # rewritten
+
+
+def _no_parsing(hyph_dict):
+    class NotParsed(hyph_dict):
+        def __init__(self, path):
+            raise AssertionError("the hyphenation file was parsed again")
+
+    return NotParsed
+
+
 def test_scores_after_install_are_the_ones_textstat_gives_on_its_own():
     texts = [
         SHORT_WRITE_UP_MD.replace("#", ""),

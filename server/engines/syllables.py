@@ -7,6 +7,10 @@ needs are one small number per word, so they are kept, once, in the user cache f
 file keyed by the dictionary's version and size, and read in some 60 ms. The counts are the
 dictionary's own, so the scores are identical.
 
+Words the dictionary lacks are counted by pyphen's English hyphenation patterns, which pyphen
+parses from their text file (another tenth of a second) on every run; the parsed patterns are kept
+beside the table and handed to pyphen's own cache of parsed files, so pyphen counts as before.
+
 textstat 0.7.8 is pinned (later releases fetch the dictionary at run time), and it reads the
 dictionary through one function of its counting module; `install()` points that at the table.
 """
@@ -70,6 +74,49 @@ def counts(cache_dir: Path | None = None) -> dict[str, int]:
     return table
 
 
+def hyphenation(lang: str = "en_US", cache_dir: Path | None = None) -> None:
+    """Give pyphen its parsed patterns for `lang` from the cache (parsed and cached if absent)."""
+    import pyphen
+
+    source = pyphen.LANGUAGES[pyphen.language_fallback(lang)]
+    if source in pyphen.hdcache:
+        return
+    folder = cache_dir or Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
+    try:
+        path = folder / f"pyphen-{pyphen.__version__}-{source.name}-{source.stat().st_size}.json"
+    except (OSError, AttributeError):  # not a plain file (a frozen app's resources): parse it
+        return
+    try:
+        parsed = _from_table(
+            pyphen.HyphDict.__new__(pyphen.HyphDict), json.loads(path.read_bytes())
+        )
+    except (OSError, ValueError, TypeError, AttributeError):
+        parsed = pyphen.HyphDict(source)
+        if _plain(parsed):
+            _write(path, json.dumps(parsed.patterns, separators=(",", ":")).encode())
+    pyphen.hdcache[source] = parsed
+
+
+def _from_table(parsed, table: dict):
+    """A HyphDict as its constructor leaves it, from the patterns it had parsed."""
+    patterns = {}
+    for tags, (start, values) in table.items():
+        if type(start) is not int or not all(type(v) is int for v in values):
+            raise ValueError("not a table of hyphenation patterns")
+        patterns[tags] = (start, tuple(values))
+    parsed.patterns, parsed.cache, parsed.maxlen = patterns, {}, max(map(len, patterns))
+    return parsed
+
+
+def _plain(parsed) -> bool:
+    """Whether a parsed HyphDict is its patterns of plain numbers and nothing else (what the
+    cache rebuilds): no alternative hyphenations, no state a later pyphen added."""
+    return set(vars(parsed)) == {"patterns", "cache", "maxlen"} and all(
+        type(start) is int and all(type(v) is int for v in values)
+        for start, values in parsed.patterns.values()
+    )
+
+
 def _write(path: Path, data: bytes) -> None:
     """Atomically, and quietly: a cache that cannot be written only costs the next run a second."""
     try:
@@ -91,6 +138,7 @@ def install() -> None:
         from textstat.backend.counts import _count_syllables
 
         english = Pronunciations(counts())
+        hyphenation()
         original = _count_syllables.get_cmudict
 
         def get_cmudict(lang: str):
