@@ -36,6 +36,15 @@ def test_the_table_is_built_once_then_read_from_the_cache(tmp_path, monkeypatch)
     assert syllables.counts(tmp_path) == first
 
 
+@pytest.mark.parametrize("content", [b"{", b"[]", b"{}", b'{"x": "review"}', b'{"2": 3}'])
+def test_a_corrupt_table_means_parsing_the_dictionary_again(tmp_path, content):
+    first = syllables.counts(tmp_path)
+    (written,) = tmp_path.iterdir()
+    written.write_bytes(content)
+    assert syllables.counts(tmp_path) == first
+    assert syllables.counts(tmp_path) == first  # rewritten, read back
+
+
 def test_a_cache_that_cannot_be_written_costs_time_not_the_review(tmp_path):
     blocked = tmp_path / "file"
     blocked.write_text("not a folder")
