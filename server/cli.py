@@ -7,7 +7,6 @@ Exit codes: 0 nothing reached --fail-on, 1 something did, 2 a file or framework 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
@@ -16,7 +15,7 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from server import __version__
+from server import __version__, json_text
 from server.cli_options import add_data_dir
 from server.documents import load_path
 from server.documents.limits import DEFAULT_LIMITS, Deadline, Limits
@@ -236,7 +235,7 @@ def _json(
         }
         for path, result in results
     ]
-    return json.dumps({"files": files}, indent=2, ensure_ascii=False)
+    return json_text.dumps({"files": files})  # json.dumps(…, indent=2, ensure_ascii=False)
 
 
 def _fw_list(args: argparse.Namespace) -> int:

@@ -1,0 +1,79 @@
+"""The CLI's JSON writer gives exactly the text of `json.dumps(value, indent=2, ensure_ascii=False)`."""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+
+import pytest
+
+from server import json_text
+from server.samples import messy_investigation_docx
+
+
+class Text(str):
+    pass
+
+
+class Number(int):
+    pass
+
+
+class Items(list):
+    pass
+
+
+VALUES = [
+    {},
+    [],
+    (),
+    "",
+    0,
+    -7,
+    10**30,
+    1.0,
+    0.1,
+    1e300,
+    -0.0,
+    float("nan"),
+    float("inf"),
+    float("-inf"),
+    True,
+    False,
+    None,
+    {"a": [], "b": {}, "c": [[]], "d": [{}], "e": ({"f": (1, 2.5, None)},)},
+    {"quote": 'He said "owner: TBD"\n\ttab \\ back \x00 \x1f \u2028 é 😀 \ud800'},
+    {3: "int key", 2.5: "float key", True: "bool key", None: "null key", "z": False},
+    {Text("sub"): Text("class"), "n": Number(3), "items": Items([1, Items([2])])},
+    OrderedDict([("second", 2), ("first", 1)]),
+    [[[[["deep"]]]], {"x": {"y": {"z": []}}}],
+]
+
+
+@pytest.mark.parametrize("value", VALUES, ids=range(len(VALUES)))
+def test_the_same_text_as_the_standard_library(value):
+    assert json_text.dumps(value) == json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def test_a_review_report_is_the_same_text(tmp_path):
+    from server.cli import _json
+    from server.documents import load_path
+    from server.engines import offline
+    from server.frameworks import resolve
+
+    path = tmp_path / "messy.docx"
+    path.write_bytes(messy_investigation_docx())
+    framework = resolve(None)
+    result = offline.review(load_path(path, framework), framework)
+    files = {"files": [{"document": result.document.to_dict(), "summary": result.summary()}]}
+    files["files"][0]["findings"] = [f.to_dict() for f in result.findings]
+    assert json_text.dumps(files) == json.dumps(files, indent=2, ensure_ascii=False)
+    assert _json([(path, result)], framework, {})  # what the command prints goes through it
+
+
+@pytest.mark.parametrize("value", [{"set": {1}}, [b"bytes"], {(1, 2): "tuple key"}, object()])
+def test_what_the_standard_library_refuses_is_refused(value):
+    with pytest.raises(TypeError):
+        json.dumps(value, indent=2, ensure_ascii=False)
+    with pytest.raises(TypeError):
+        json_text.dumps(value)
