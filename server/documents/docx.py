@@ -1,7 +1,8 @@
 """Read a .docx into blocks: body paragraphs and table rows in order, with the formatting that
 section detection needs (style, outline level, bold, capitals, lists).
 
-The container is checked before python-docx touches it: zip bombs, DTDs (entity expansion and
+The package is opened by docx_package.py (python-docx where that leaves it to python-docx). The
+container is checked before either touches it: zip bombs, DTDs (entity expansion and
 external entities) and macro-enabled packages are refused with a message, not parsed.
 """
 
@@ -15,12 +16,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import docx
-from docx.oxml.ns import qn
 from lxml import etree
 
 from server.documents import RawDocument
-from server.documents.docx_text import body_paragraphs, paragraph_runs
+from server.documents.docx_package import Package, open_package
+from server.documents.docx_text import body_paragraphs, paragraph_runs, qn
 from server.documents.limits import Limits, megabytes
 from server.errors import CorruptDocument, DocumentTooLarge, UnsupportedDocument
 from server.model import Block, SourceRef
@@ -48,18 +48,9 @@ _OUTLINE_PATH = f"{qn('w:pPr')}/{qn('w:outlineLvl')}"
 
 def read_docx(data: bytes, filename: str, limits: Limits) -> RawDocument:
     _check_container(data, filename, limits)
-    try:
-        document = docx.Document(io.BytesIO(data))
-    except Exception as exc:  # python-docx raises many types on broken packages
-        broken = _first_broken_part(data, filename)
-        if broken is not None:
-            raise broken from exc
-        raise CorruptDocument(
-            f"'{filename}' could not be opened as a Word document ({type(exc).__name__}); "
-            "open it in Word and save it again as .docx."
-        ) from exc
-    styles = _StyleBook(document)
-    body = document.element.body
+    package = open_package(data) or _open_with_python_docx(data, filename)
+    styles = _StyleBook(package.styles)
+    body = package.body
     ordinals = {p: n for n, p in enumerate(body_paragraphs(body))}
     blocks: list[Block] = []
     for block in _blocks(body, ordinals, styles, limits, filename):
@@ -70,8 +61,28 @@ def read_docx(data: bytes, filename: str, limits: Limits) -> RawDocument:
                 f"'{filename}' has more than {limits.max_paragraphs:,} paragraphs, the limit. "
                 "Split it and review the parts."
             )
-    title = (document.core_properties.title or "").strip() or _first_title(blocks, filename)
+    title = package.title.strip() or _first_title(blocks, filename)
     return RawDocument(title=title, format="docx", blocks=tuple(blocks))
+
+
+def _open_with_python_docx(data: bytes, filename: str) -> Package:
+    """The package as python-docx opens it, for what `open_package` leaves to it: python-docx
+    supplies missing parts its own way and names what is wrong."""
+    import docx
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except Exception as exc:  # python-docx raises many types on broken packages
+        broken = _first_broken_part(data, filename)
+        if broken is not None:
+            raise broken from exc
+        raise CorruptDocument(
+            f"'{filename}' could not be opened as a Word document ({type(exc).__name__}); "
+            "open it in Word and save it again as .docx."
+        ) from exc
+    return Package(
+        document.element.body, document.styles.element, document.core_properties.title or ""
+    )
 
 
 def _check_container(data: bytes, filename: str, limits: Limits) -> None:
@@ -320,9 +331,8 @@ class _Style:
 class _StyleBook:
     """Style facts resolved once, following basedOn chains, so each paragraph is a dict lookup."""
 
-    def __init__(self, document):
+    def __init__(self, styles_element):
         self._raw = {}
-        styles_element = document.styles.element
         for s in styles_element.findall(qn("w:style")):
             self._raw[s.get(qn("w:styleId"))] = s
         self._default = next(

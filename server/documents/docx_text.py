@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from docx.oxml.ns import qn
+_PREFIXES = {"w": "http://schemas.openxmlformats.org/wordprocessingml/2006/main"}
+
+
+def qn(tag: str) -> str:
+    """`w:p` in Clark notation, as python-docx's `qn` writes it (without importing python-docx)."""
+    prefix, name = tag.split(":")
+    return "{" + _PREFIXES[prefix] + "}" + name
+
 
 W_P = qn("w:p")
 W_R = qn("w:r")
