@@ -53,8 +53,7 @@ _BACKTRACKING = (MAX_REPEAT, MIN_REPEAT)
 _REPEATS = (MAX_REPEAT, MIN_REPEAT, POSSESSIVE_REPEAT)
 _ZERO_WIDTH = (AT, ASSERT, ASSERT_NOT)
 # Character sets are compared on the Basic Multilingual Plane plus a few characters beyond it.
-_PROBES = "".join(map(chr, range(0x10000))) + "\U00010000\U0001f600\U00020000\U000e0001\U0010ffff"
-_PROBE_INDEX = {c: n for n, c in enumerate(_PROBES[0x10000:], start=0x10000)}
+_BEYOND_BMP = "\U00010000\U0001f600\U00020000\U000e0001\U0010ffff"
 _BIG_BOUND = 10  # `(x{1,3}){1,10}` is fine; a hundred nested choices are not
 
 
@@ -164,17 +163,26 @@ _CHARSETS: dict[tuple[str, int], int] = {}
 
 
 def _chars(item: tuple, flags: int) -> int:
-    """The characters a one-character item matches, as a bit mask over _PROBES; 0 when unknown."""
+    """The characters a one-character item matches, as a bit mask over the probes; 0 when unknown."""
     key = (repr(item), flags)
     if key not in _CHARSETS:
         state = _parser.State()
         state.flags = flags
         one = _compiler.compile(_parser.SubPattern(state, [item]), flags)
-        marks = bytearray(len(_PROBES))
-        for c in one.findall(_PROBES):
-            marks[ord(c) if ord(c) < 0x10000 else _PROBE_INDEX[c]] = 1
+        probes, beyond = _probes()
+        marks = bytearray(len(probes))
+        for c in one.findall(probes):
+            marks[ord(c) if ord(c) < 0x10000 else beyond[c]] = 1
         _CHARSETS[key] = int.from_bytes(marks, "little")
     return _CHARSETS[key]
+
+
+@lru_cache(maxsize=1)
+def _probes() -> tuple[str, dict[str, int]]:
+    """The characters sets are compared on, and the places of those beyond the BMP: built on
+    first use, as a run whose patterns all come compiled from the cache never needs them."""
+    probes = "".join(map(chr, range(0x10000))) + _BEYOND_BMP
+    return probes, {c: n for n, c in enumerate(_BEYOND_BMP, start=0x10000)}
 
 
 def _single(body) -> tuple | None:
