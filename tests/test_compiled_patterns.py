@@ -88,3 +88,50 @@ def test_an_unwritable_cache_only_costs_time(tmp_path):
     cache.add(SAFE_ONE, entry_of(_rewritten(SAFE_ONE), re.IGNORECASE))
     cache.save()  # logs, does not raise
     assert cache.get(SAFE_ONE) is not None
+
+
+def test_the_modules_own_patterns_are_what_re_compiles():
+    import importlib
+
+    import server.engines.checks  # noqa: F401  (imports every check module)
+
+    modules = [
+        "server.documents.docx",
+        "server.documents.headings",
+        "server.documents.sections",
+        "server.engines.dates",
+        "server.engines.text",
+        "server.frameworks.loader",
+        *(f"server.engines.checks.{name}" for name in ("acronyms", "actions", "language")),
+        *(f"server.engines.checks.{name}" for name in ("personal_data", "root_causes")),
+    ]
+    seen = 0
+    for name in modules:
+        for value in vars(importlib.import_module(name)).values():
+            found = [value] if isinstance(value, re.Pattern) else []
+            if isinstance(value, (list, tuple)):
+                found = [v for v in value if isinstance(v, re.Pattern)]
+                found += [x for v in value if isinstance(v, tuple) for x in v]
+            for pattern in (p for p in found if isinstance(p, re.Pattern)):
+                expected = re.compile(pattern.pattern, pattern.flags)
+                assert pattern == expected and pattern.groupindex == expected.groupindex, pattern
+                seen += 1
+    assert seen > 40
+
+
+def test_a_regex_read_back_from_the_cache_is_the_same(tmp_path, monkeypatch):
+    from server.engines import compiled_patterns
+
+    monkeypatch.setattr(
+        compiled_patterns, "REGEXES", CompiledPatterns(tmp_path / "re.json", name="re")
+    )
+    first = compiled_patterns.regex(r"(?P<day>\d{1,2})\s+(?i:jan|feb)", re.MULTILINE)
+    compiled_patterns.REGEXES.save()
+    monkeypatch.setattr(
+        compiled_patterns, "REGEXES", CompiledPatterns(tmp_path / "re.json", name="re")
+    )
+    monkeypatch.setattr(compiled_patterns, "_parser", None)  # compiling again would fail
+    again = compiled_patterns.regex(r"(?P<day>\d{1,2})\s+(?i:jan|feb)", re.MULTILINE)
+    expected = re.compile(r"(?P<day>\d{1,2})\s+(?i:jan|feb)", re.MULTILINE)
+    assert first == again == expected and again.pattern == expected.pattern
+    assert again.groupindex == expected.groupindex and again.flags == expected.flags

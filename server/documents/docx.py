@@ -22,6 +22,7 @@ from server.documents import RawDocument
 from server.documents.docx_package import Package, open_package
 from server.documents.docx_text import body_paragraphs, paragraph_runs, qn
 from server.documents.limits import Limits, megabytes
+from server.engines.compiled_patterns import regex
 from server.errors import CorruptDocument, DocumentTooLarge, UnsupportedDocument
 from server.model import Block, SourceRef
 
@@ -32,10 +33,10 @@ _ENTITY_BOMB = ("amplification", "entity reference loop")  # libxml2's words for
 # What unpacking a damaged part raises: a bad CRC, a cut stream, or corrupt deflate data
 _UNPACKING = (zipfile.BadZipFile, OSError, EOFError, zlib.error)
 _MAX_PROLOGUE = 1_000_000  # bytes before the root element: Word writes about a hundred
-_HEADING_STYLE = re.compile(r"^heading\s*(\d)$", re.IGNORECASE)
+_HEADING_STYLE = regex(r"^heading\s*(\d)$", re.IGNORECASE)
 _TRUE = {None, "1", "true", "on"}
-_BULLET = re.compile(r"^\s*[•◦▪●○■\-–*]\s+")
-_LOWER_ASCII = re.compile("[a-z]")
+_BULLET = regex(r"^\s*[•◦▪●○■\-–*]\s+")
+_LOWER_ASCII = regex("[a-z]")
 # Tag names in Clark notation, resolved once: they are looked up for every paragraph and run.
 _P, _TBL, _TR, _TC = qn("w:p"), qn("w:tbl"), qn("w:tr"), qn("w:tc")
 _CONTAINERS = (qn("w:sdt"), qn("w:sdtContent"), qn("w:customXml"))

@@ -10,13 +10,14 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from server.engines.compiled_patterns import regex
 from server.frameworks.model import Framework
 
-_NUMBERING = re.compile(
+_NUMBERING = regex(
     r"^\s*(?:(?:section|part|step)\s+)?(?:\d+(?:\.\d+)*[.):]?|[a-z][.)]|\(?[ivxlc]+[.)]|\([a-z0-9]+\))\s+",
     re.IGNORECASE,
 )
-_PUNCTUATION = re.compile(r"[^\w\s&/;'-]+")
+_PUNCTUATION = regex(r"[^\w\s&/;'-]+")
 
 
 @lru_cache(maxsize=4096)

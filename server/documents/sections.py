@@ -13,19 +13,20 @@ from dataclasses import dataclass, field, replace
 
 from server.documents import RawDocument
 from server.documents.headings import HeadingMatcher
+from server.engines.compiled_patterns import regex
 from server.engines.regex_hints import required_literals
 from server.frameworks.model import Framework
 from server.model import Block, Document, Paragraph, Section
 
 MAX_HEADING_WORDS = 14
-_EMAIL_HEADER = re.compile(r"^\s*(from|sent|to|cc|bcc|subject|date)\s*:", re.IGNORECASE)
-_EMAIL_SEPARATOR = re.compile(
+_EMAIL_HEADER = regex(r"^\s*(from|sent|to|cc|bcc|subject|date)\s*:", re.IGNORECASE)
+_EMAIL_SEPARATOR = regex(
     r"^\s*(-{2,}\s*)?(original message|original e-?mail|forwarded message|begin forwarded message)"
     r"\s*(-{2,})?\s*:?\s*$",
     re.IGNORECASE,
 )
-_ON_WROTE = re.compile(r"^On .{6,120} wrote:\s*$")
-_SIGN_OFF = re.compile(
+_ON_WROTE = regex(r"^On .{6,120} wrote:\s*$")
+_SIGN_OFF = regex(
     r"^\s*(thanks|thank you|many thanks|regards|best|best regards|kind regards|warm regards|"
     r"cheers|sincerely|br)\s*[,.!]?\s*$",
     re.IGNORECASE,
@@ -38,12 +39,11 @@ _LOG_SHAPES = (
     r"^\s*File \".+\", line \d+",
     r"(\b\w+=\S+\s+){3,}",
 )
-_LOG_LINE = re.compile("|".join(_LOG_SHAPES), re.MULTILINE)
+_LOG_LINE = regex("|".join(_LOG_SHAPES), re.MULTILINE)
 # The shapes one by one, each with the literal text it cannot match without (a log level, '=',
 # 'File "'...): most paragraphs are prose and are settled by substring tests, not regex passes.
 _LOG_SHAPE_TESTS = tuple(
-    (re.compile(shape, re.MULTILINE), required_literals(shape, re.MULTILINE))
-    for shape in _LOG_SHAPES
+    (regex(shape, re.MULTILINE), required_literals(shape, re.MULTILINE)) for shape in _LOG_SHAPES
 )
 # A document's title belongs to its opening, whatever words it holds; footnotes are not headings.
 _NEVER_HEADINGS = ("title", "subtitle", "footnote")

@@ -1,4 +1,4 @@
-"""Pack patterns' compiled form, remembered across runs.
+"""Compiled regular expressions, remembered across runs: the packs' and this program's own.
 
 Making a pack pattern safe (server/engines/patterns.py) rewrites its parse tree, which costs more
 than compiling it: for the built-in packs' patterns and the alternations the checks build from
@@ -6,8 +6,9 @@ them, about a third of a second of every `aiprism review` and every fresh server
 of a rewritten tree is its instruction list for the matching engine, a list of integers that
 depends only on the pattern, the rewriting and this Python's `re`; so it is kept in the user cache
 folder under a name that holds that fingerprint (`safe_patterns.fingerprint`), and handed back to
-`_sre.compile` as `re` itself does. A cache that cannot be read, or an entry `_sre` refuses, only
-means compiling again.
+`_sre.compile` as `re` itself does. The modules' own patterns, compiled as they are imported,
+are kept the same way in a second file (`regex`). A cache that cannot be read, or an entry `_sre`
+refuses, only means compiling again.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import re
 import tempfile
 import threading
 from pathlib import Path
-from re import _compiler
+from re import _compiler, _parser
 
 import platformdirs
 
@@ -32,21 +33,23 @@ MAX_ENTRIES = 4096  # alternations depend on the text read: keep the file from g
 
 
 class CompiledPatterns:
-    def __init__(self, path: Path | None = None):
+    def __init__(self, path: Path | None = None, name: str = "compiled-patterns"):
         self._path = path  # None: the user cache folder, found on first use (not at import)
+        self._name = name
         self._known: dict[str, list] | None = None
         self._used: set[str] = set()
         self._added = False
         self._lock = threading.Lock()
 
-    def get(self, pattern: str) -> re.Pattern[str] | None:
-        """The remembered compiled form of `pattern`, or None."""
+    def get(self, pattern: str, source: str | None = None) -> re.Pattern[str] | None:
+        """The remembered compiled form of `pattern`, or None; `source` is what its `pattern`
+        attribute says (None for a rewritten tree, as `re` has it)."""
         with self._lock:
             entry = self._load().get(pattern)
             if entry is None:
                 return None
             try:
-                compiled = from_entry(entry)
+                compiled = from_entry(entry, source)
             except (TypeError, ValueError, IndexError, RuntimeError, OverflowError, AttributeError):
                 del self._known[pattern]  # corrupt: compiled again and replaced
                 return None
@@ -63,7 +66,7 @@ class CompiledPatterns:
     def path(self) -> Path:
         if self._path is None:
             folder = Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
-            self._path = folder / f"compiled-patterns-{fingerprint()}.json"
+            self._path = folder / f"{self._name}-{fingerprint()}.json"
         return self._path
 
     def save(self) -> None:
@@ -100,14 +103,30 @@ def entry_of(tree, flags: int) -> list:
     return [int(flags | tree.state.flags), code, tree.state.groups, dict(tree.state.groupdict)]
 
 
-def from_entry(entry: list) -> re.Pattern[str]:
-    """The pattern `re._compiler.compile` returns for a tree (its `pattern` is None there too)."""
+def from_entry(entry: list, source: str | None = None) -> re.Pattern[str]:
+    """The pattern `re._compiler.compile` returns: for a tree (whose `pattern` is None there
+    too), or for the text `source`."""
     flags, code, groups, groupindex = entry
     indexgroup = [None] * groups
     for name, index in groupindex.items():
         indexgroup[index] = name
-    return _sre.compile(None, flags, code, groups - 1, groupindex, tuple(indexgroup))
+    return _sre.compile(source, flags, code, groups - 1, groupindex, tuple(indexgroup))
 
 
-COMPILED = CompiledPatterns()
+def regex(pattern: str, flags: int = 0) -> re.Pattern[str]:
+    """`re.compile(pattern, flags)` for this program's own patterns, which every run compiles
+    as it imports the modules that hold them (a few hundredths of a second): from the cache
+    when an earlier run compiled them."""
+    key = f"{int(flags)} {pattern}"
+    known = REGEXES.get(key, pattern)
+    if known is not None:
+        return known
+    entry = entry_of(_parser.parse(pattern, int(flags)), int(flags))
+    REGEXES.add(key, entry)
+    return from_entry(entry, pattern)
+
+
+COMPILED = CompiledPatterns()  # pack patterns, as server/engines/patterns.py rewrites them
+REGEXES = CompiledPatterns(name="compiled-regexes")
 atexit.register(COMPILED.save)
+atexit.register(REGEXES.save)

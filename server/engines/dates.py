@@ -18,6 +18,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, time, timedelta
 
+from server.engines.compiled_patterns import regex
+
 _MONTHS = "january february march april may june july august september october november december"
 _MONTH_NAMES = _MONTHS.split()
 _MONTH_NUMBER = {name[:3]: n for n, name in enumerate(_MONTH_NAMES, start=1)}
@@ -35,7 +37,7 @@ _ORDINAL = r"(?:st|nd|rd|th)?"
 
 # (format id, pattern); groups: y, m, d for fixed order, a, b for numeric day/month in either order.
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (fmt, re.compile(pattern))
+    (fmt, regex(pattern))
     for fmt, pattern in (
         ("iso", rf"{_BEFORE}(?P<y>{_YEAR4})-(?P<m>\d{{1,2}})-(?P<d>\d{{1,2}}){_AFTER}"),
         ("ymd-slash", rf"{_BEFORE}(?P<y>{_YEAR4})/(?P<m>\d{{1,2}})/(?P<d>\d{{1,2}}){_AFTER}"),
@@ -61,15 +63,15 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ),
     )
 )
-_TIME = re.compile(
+_TIME = regex(
     r"(?:(?P<cell>[ \t]*\|[ \t]*)|[ \t]*,?[ \t]*(?:at[ \t]+)?|T)"
     r"(?P<h>[01]?\d|2[0-3]):(?P<mi>[0-5]\d)(?::(?P<s>[0-5]\d))?"
     r"(?:[ \t]?(?P<ampm>[AaPp]\.?[Mm]\.?))?(?:[ \t]?(?:UTC|GMT|Z|[A-Z]{2,4}T|[+-]\d{2}:?\d{2}))?"
     r"(?!\w|:\d)"
 )
-_DIGIT = re.compile(r"\d")
+_DIGIT = regex(r"\d")
 # "version 1.2.2024", "build 10/12/2024": numbers after these words are not dates.
-_VERSION_BEFORE = re.compile(
+_VERSION_BEFORE = regex(
     r"(?<![A-Za-z])(?:version|release|build|ver\.?|rev\.?|v)\s*$", re.IGNORECASE
 )
 _NUMBERED = ("numeric-slash", "numeric-dash", "dotted")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
+
+from server.engines.compiled_patterns import regex
 
 # A sentence ends at . ! or ? followed by space and an upper-case letter, digit or quote, or at
 # the end of the paragraph. Common abbreviations do not end a sentence.
@@ -26,8 +27,8 @@ _ABBREVIATIONS = {
     "fig",
     "cf",
 }
-_BOUNDARY = re.compile(r"[.!?]+[\"')\]]*\s+(?=[A-Z0-9\"'(\[])")
-WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]|[A-Za-z]")
+_BOUNDARY = regex(r"[.!?]+[\"')\]]*\s+(?=[A-Z0-9\"'(\[])")
+WORD = regex(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]|[A-Za-z]")
 
 
 def sentences(text: str) -> Iterator[tuple[int, int]]:

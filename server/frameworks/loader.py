@@ -6,13 +6,13 @@ folder's `frameworks/` directory and may override a built-in pack with the same 
 
 from __future__ import annotations
 
-import re
 import string
 import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from server.engines.compiled_patterns import regex
 from server.engines.patterns import compile_checked
 from server.engines.registry import CheckSpec, load_checks
 from server.errors import FrameworkError, UnknownFramework
@@ -24,7 +24,7 @@ __all__ = ["available", "builtin_paths", "load_path", "locate", "parse", "resolv
 
 BUILTIN_DIR = Path(__file__).parent / "packs"
 DEFAULT_FRAMEWORK = "investigation"
-_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+_ID = regex(r"^[a-z][a-z0-9_]*$")
 MAX_PACK_BYTES = 1_000_000
 # Section kinds a rule may name besides the pack's own: every section, unmatched headings, and
 # the text before the first heading.
@@ -66,11 +66,11 @@ _KEYS = {
 }
 # Template fields are filled from a check's values: plain names, with an optional short format
 # spec (`{words}`, `{ratio:.0%}`); attribute or index access and huge widths are refused.
-_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_FORMAT_SPEC = re.compile(r"^[<>^]?\d{0,2},?(?:\.\d{1,2})?[sdf%]?$")
+_FIELD = regex(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_FORMAT_SPEC = regex(r"^[<>^]?\d{0,2},?(?:\.\d{1,2})?[sdf%]?$")
 
 
-_IDENT = re.compile(r"[a-z][a-z0-9_]*")
+_IDENT = regex(r"[a-z][a-z0-9_]*")
 
 
 def builtin_paths() -> list[Path]:
@@ -143,7 +143,7 @@ def parse(text: str, source: str = "<string>") -> Framework:
     return _Validator(text, source).framework(data)
 
 
-_AT = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)$")
+_AT = regex(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)$")
 
 
 def _syntax_error(exc: tomllib.TOMLDecodeError, lines: list[str], source: str) -> FrameworkError:

@@ -14,10 +14,10 @@ identifiers ending in a digit ('P1', 'Q3', 'RC2').
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
 from collections.abc import Iterator
 
+from server.engines.compiled_patterns import regex
 from server.engines.registry import CheckContext, Hit, document_check
 from server.engines.text import WORD
 from server.model import Paragraph, Section, Span
@@ -43,18 +43,18 @@ ALLOWED_ACRONYMS = [
 _ACRONYM = r"[A-Z](?:[A-Z0-9&]{0,4}[A-Z0-9])"
 # The look-ahead repeats the first letter's class so `re` skips lower-case letters in one step
 # instead of running the look-behind at each of them.
-_CANDIDATE = re.compile(rf"(?=[A-Z])(?<![\w&-])(?P<acronym>{_ACRONYM})(?:s|'s|’s)?(?![\w&]|-\d)")
+_CANDIDATE = regex(rf"(?=[A-Z])(?<![\w&-])(?P<acronym>{_ACRONYM})(?:s|'s|’s)?(?![\w&]|-\d)")
 _Q = "[\"“”'‘’]?"
 # "(ATO)": the words before the bracket are the definition, whatever their initials.
-_BRACKETED = re.compile(rf"\(\s*{_Q}(?P<acronym>{_ACRONYM})s?{_Q}\s*\)")
+_BRACKETED = regex(rf"\(\s*{_Q}(?P<acronym>{_ACRONYM})s?{_Q}\s*\)")
 # "ATO (account takeover)": the bracket holds words starting with the acronym's first letter.
-_EXPANDED = re.compile(rf"\b(?P<acronym>{_ACRONYM})s?\s*\(\s*{_Q}(?P<first>[A-Za-z])[^()]*[a-z]")
+_EXPANDED = regex(rf"\b(?P<acronym>{_ACRONYM})s?\s*\(\s*{_Q}(?P<first>[A-Za-z])[^()]*[a-z]")
 # "ATO – Account takeover", "KYC: Know your customer", a glossary table row.
-_GLOSSARY = re.compile(
+_GLOSSARY = regex(
     rf"^\s*{_Q}(?P<acronym>{_ACRONYM})s?{_Q}\s*(?:[:=\t|–—]|-\s)\s*{_Q}(?P<first>[A-Za-z])"
 )
-_SHOUTED = re.compile(r"\b[A-Z]{2,}(?:\s+[A-Z]{2,}\b){2,}")
-_ROMAN = re.compile(r"M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})")
+_SHOUTED = regex(r"\b[A-Z]{2,}(?:\s+[A-Z]{2,}\b){2,}")
+_ROMAN = regex(r"M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})")
 _SMALL_WORDS = frozenset({"of", "and", "the", "for", "to", "in", "on", "a", "an", "&"})
 
 

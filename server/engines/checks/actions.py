@@ -19,6 +19,7 @@ import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
+from server.engines.compiled_patterns import regex
 from server.engines.dates import find_dates
 from server.engines.patterns import any_of
 from server.engines.registry import CheckContext, Hit, section_check
@@ -59,22 +60,22 @@ DATE_PATTERNS = [
     r"(?:^|\|)\s*(?:done|completed|closed)\s*(?:\||$)",
 ]
 # An owner or date slot filled with a placeholder counts as missing.
-_NO_OWNER = re.compile(
+_NO_OWNER = regex(
     r"\b(?:owner|assigned\s+to|assignee|responsible|lead|dri)\s*[:=–-]?\s*"
     r"(?:tbd|tbc|unknown|unassigned|none|n/?a|\?)(?![\w])",
     re.IGNORECASE,
 )
-_NO_DATE = re.compile(
+_NO_DATE = regex(
     r"\b(?:due|eta|target|deadline|date)\s*[:=–-]?\s*(?:tbd|tbc|unknown|none|n/?a|\?)(?![\w])",
     re.IGNORECASE,
 )
 
-BULLET = re.compile(r"[ \t]*(?:[•◦▪●○■*–—-]|\(?\d{1,2}[.)]|\(?[a-z][.)]|\[[ xX]?\])[ \t]+")
-ACTION_LABEL = re.compile(
+BULLET = regex(r"[ \t]*(?:[•◦▪●○■*–—-]|\(?\d{1,2}[.)]|\(?[a-z][.)]|\[[ xX]?\])[ \t]+")
+ACTION_LABEL = regex(
     r"(?:(?:PA|CA|RA)[-#. ]?\d{1,3}[a-z]?|(?:AI|AP|A)[-#.]?\d{1,3}[a-z]?"
     r"|[Aa]ction(?:\s+[Ii]tem)?\s*#?\s*\d{1,3}[a-z]?)(?!\w)"
 )
-_IMPERATIVE = re.compile(
+_IMPERATIVE = regex(
     r"(?:Add|Adopt|Agree|Alert|Align|Audit|Automate|Backfill|Build|Change|Clarify|Communicate|"
     r"Configure|Create|Define|Deploy|Deprecate|Design|Disable|Document|Enable|Enforce|Ensure|"
     r"Escalate|Establish|Extend|Fix|Implement|Improve|Increase|Install|Introduce|Investigate|"
@@ -84,18 +85,16 @@ _IMPERATIVE = re.compile(
     # "Review of the logs showed …" is narrative, not an instruction.
     r"(?!\s+(?:of|was|were|is|are|has|had|showed|shows|revealed|indicated|found|results)\b)"
 )
-_HEADER_WORDS = re.compile(
+_HEADER_WORDS = regex(
     r"^(?:#|no\.?|id|ref|item|action(?:\s+item)?s?|description|details?|what|owner|who|"
     r"assignee|responsible|team|lead|dri|due(?:\s+date)?|date|when|target(?:\s+date)?|eta|"
     r"deadline|status|priority|notes?|comments?|completed?(?:\s+date)?|root\s+causes?|rc|pa|"
     r"cause|timestamp|time|event|type|link|ticket)$",
     re.IGNORECASE,
 )
-_NAME_CELL = re.compile(r"(?:[A-Z][a-z'’-]+|[A-Z]\.)(?: [A-Z][a-z'’-]+){1,2}")
-_WORD_CELL = re.compile(r"[A-Z][a-zA-Z'’-]+|[A-Z]{2,6}")
-_TEAM_CELL = re.compile(
-    r"[\w&/ -]{2,40}\s(?:team|squad|group|ops|engineering|on-?call)", re.IGNORECASE
-)
+_NAME_CELL = regex(r"(?:[A-Z][a-z'’-]+|[A-Z]\.)(?: [A-Z][a-z'’-]+){1,2}")
+_WORD_CELL = regex(r"[A-Z][a-zA-Z'’-]+|[A-Z]{2,6}")
+_TEAM_CELL = regex(r"[\w&/ -]{2,40}\s(?:team|squad|group|ops|engineering|on-?call)", re.IGNORECASE)
 _NOT_NAME_WORDS = (
     "open closed done complete completed in progress not started pending blocked planned ongoing "
     "high medium low critical root cause action owner status yes no tbd tbc n/a resolved "

@@ -20,6 +20,7 @@ from functools import lru_cache
 from itertools import pairwise
 
 from server.engines.checks.actions import ACTION_LABEL, lines, strip_bullet
+from server.engines.compiled_patterns import regex
 from server.engines.dates import AMBIGUOUS_FORMATS, DateMention, find_dates_in, format_label
 from server.engines.patterns import any_of
 from server.engines.registry import CheckContext, Hit, document_check
@@ -55,7 +56,7 @@ PLAN_PATTERNS = [
     r"\bgoing\s+to\b",
 ]
 _PLAN_WINDOW = 60  # characters before a future date searched for plan words
-_SENTENCE_END = re.compile(r"[.!?]\s")
+_SENTENCE_END = regex(r"[.!?]\s")
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from bisect import bisect_left
 from collections.abc import Iterator
 from functools import lru_cache
 
+from server.engines.compiled_patterns import regex
 from server.engines.registry import CheckContext, Hit, section_check
 from server.model import Paragraph, Section, Span
 
@@ -35,7 +36,7 @@ HYPERBOLE = [
 ]  # fmt: skip
 CHAT_ABBREVIATIONS = ["lol", "omg", "btw", "tbh", "imho", "wtf", "lmao", "rofl", "smh"]
 
-_NEVER = re.compile(r"(?!x)x")
+_NEVER = regex(r"(?!x)x")
 
 
 @lru_cache(maxsize=64)
@@ -50,7 +51,7 @@ def _phrases(terms: tuple[str, ...], lower_case: bool = False) -> re.Pattern[str
         phrases = sorted({p.lower() for p in phrases}, key=len, reverse=True)
     body = "|".join(r"\s+".join(re.escape(w) for w in p.split()) for p in phrases)
     flags = 0 if lower_case else re.IGNORECASE
-    return re.compile(rf"(?<![\w'’-])(?:{body})(?![\w'’-])", flags) if body else _NEVER
+    return regex(rf"(?<![\w'’-])(?:{body})(?![\w'’-])", flags) if body else _NEVER
 
 
 def _term_spans(section: Section, terms: list[str]) -> Iterator[tuple[Paragraph, int, int]]:
@@ -73,9 +74,9 @@ def _term_spans(section: Section, terms: list[str]) -> Iterator[tuple[Paragraph,
 
 
 # "some 40 accounts", "several (12) cases", "a significant 35% drop": the number is precise.
-_NUMBER_NEXT = re.compile(r"\s*\(?\s*[~≈]?\s*[$£€]?\d")
+_NUMBER_NEXT = regex(r"\s*\(?\s*[~≈]?\s*[$£€]?\d")
 # "the most severe", "at most": a superlative or a bound, not an amount.
-_SUPERLATIVE_BEFORE = re.compile(r"(?:^|\W)(?:the|at)\s+$", re.IGNORECASE)
+_SUPERLATIVE_BEFORE = regex(r"(?:^|\W)(?:the|at)\s+$", re.IGNORECASE)
 
 
 @section_check("vague_quantifier", terms=VAGUE_QUANTIFIERS)
@@ -165,7 +166,7 @@ def _may_be_informal(text: str, hints: tuple[str, ...] | None) -> bool:
 def _informal(chat: tuple[str, ...]) -> re.Pattern[str]:
     words = "|".join(re.escape(w) for w in chat if w.strip())
     chat_group = rf"|(?P<chat>\b(?:{words})\b)" if words else ""
-    return re.compile(_MARKS + chat_group, re.IGNORECASE)
+    return regex(_MARKS + chat_group, re.IGNORECASE)
 
 
 @section_check(
@@ -211,14 +212,14 @@ _ED_WORDS = [
     "weed", "wretched", "rugged", "ragged", "embed"
 ]  # fmt: skip
 _NOT_PARTICIPLES = frozenset(_ED_WORDS)
-_AUX = re.compile(
+_AUX = regex(
     r"\b(?:am|is|are|was|were|be|been|being)"
     r"(?:\s+(?:not|never|also|already|then|still|just|now|later|since|[a-z]+ly)){0,2}"
     r"\s+(?P<participle>[a-z]+)\b",
     re.IGNORECASE,
 )
-_CLAUSE_END = re.compile(r"[.;:!?\n]|,\s+(?:and|but|so|which|while)\b")
-_BY = re.compile(r"\bby\b", re.IGNORECASE)
+_CLAUSE_END = regex(r"[.;:!?\n]|,\s+(?:and|but|so|which|while)\b")
+_BY = regex(r"\bby\b", re.IGNORECASE)
 
 
 def _is_participle(word: str) -> bool:

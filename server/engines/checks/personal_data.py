@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from server.engines.compiled_patterns import regex
 from server.engines.registry import CheckContext, Hit, section_check
 from server.model import Section, Span
 
@@ -37,13 +38,13 @@ _PHONE = (
 )
 # Digits grouped by single spaces or dashes; possessive so a decimal tail cannot be dropped.
 _ACCOUNT = r"(?P<account>(?<![\w$£€¥.,/+-])\d++(?:[ -]\d++)*+(?!\w|[.,/:%]\d|%))"
-_VALUE = re.compile("|".join((_SKIP, _EMAIL, _PHONE, _ACCOUNT)))
+_VALUE = regex("|".join((_SKIP, _EMAIL, _PHONE, _ACCOUNT)))
 # Without an '@' no e-mail address can match, and every other value starts with a digit, a
 # currency sign, '+', '(' or a currency code: a look-ahead on those characters lets the regex
 # engine pass over the words in between at once instead of trying each alternative at each letter
 # (several times faster on prose, same matches).
 _CODE_INITIALS = "".join(sorted({code[0] for code in _CURRENCY_CODES}))
-_NUMBER_VALUE = re.compile(rf"(?=[\d$£€¥+({_CODE_INITIALS}])(?:{_SKIP}|{_PHONE}|{_ACCOUNT})")
+_NUMBER_VALUE = regex(rf"(?=[\d$£€¥+({_CODE_INITIALS}])(?:{_SKIP}|{_PHONE}|{_ACCOUNT})")
 _KINDS = {"email": "e-mail address", "phone": "phone number", "account": "account-like number"}
 
 
@@ -88,7 +89,7 @@ def _kind(m: re.Match[str], min_digits: int) -> str | None:
     return None
 
 
-_YEAR = re.compile(r"(?:19|20)\d\d")
+_YEAR = regex(r"(?:19|20)\d\d")
 
 
 def _dates(value: str) -> bool:

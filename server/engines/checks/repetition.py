@@ -6,14 +6,14 @@ by the folded text, so the check stays linear in the length of the document.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
+from server.engines.compiled_patterns import regex
 from server.engines.registry import CheckContext, Hit, document_check
 from server.engines.text import word_count
 from server.model import Section, Span
 
-_TOKEN = re.compile(r"\w+")
+_TOKEN = regex(r"\w+")
 
 
 @document_check("repeated_passage", min_words=10, max_hits=25)

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from server.engines.checks.actions import ACTION_LABEL, is_header_row, lines, strip_bullet
+from server.engines.compiled_patterns import regex
 from server.engines.patterns import any_of
 from server.engines.regex_hints import lowered_if_ascii, required_literals
 from server.engines.registry import CheckContext, Hit, document_check, section_check
@@ -65,10 +66,8 @@ _STOP_WORDS = (
 )
 _STOP = frozenset(_STOP_WORDS.split())
 
-RC_LABEL = re.compile(
-    r"(?<![\w-])(?:RC|(?i:root[ -]cause))[ \t]?[-#]?[ \t]?(\d{1,2})[a-z]?(?!\w|\.\d)"
-)
-PA_LABEL = re.compile(
+RC_LABEL = regex(r"(?<![\w-])(?:RC|(?i:root[ -]cause))[ \t]?[-#]?[ \t]?(\d{1,2})[a-z]?(?!\w|\.\d)")
+PA_LABEL = regex(
     r"(?<![\w-])(?:PA|(?i:prevent(?:at)?ive[ -]action))[ \t]?[-#]?[ \t]?(\d{1,2})[a-z]?(?!\w|\.\d)"
 )
 
