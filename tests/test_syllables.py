@@ -105,7 +105,20 @@ def test_hyphenation_patterns_are_read_back_as_pyphen_parsed_them(tmp_path, monk
     assert _positions(pyphen) == stock
 
 
-@pytest.mark.parametrize("content", [b"{", b"[]", b"{}", b'{"ab": [1, "23"]}', b'{"ab": [1]}'])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"{",
+        b"[]",
+        b"{}",
+        b'{"ab": [1, "23"]}',
+        b'{"ab": [1]}',
+        b'{"ab": [true, [1]]}',
+        b'{"ab": [1, [1], 2]}',
+        b'{"ab": [1, [1.5]]}',
+        b'{"ab": [1, [1]], "cd": [1, [[2]]]}',
+    ],
+)
 def test_a_corrupt_hyphenation_cache_means_parsing_again(tmp_path, monkeypatch, content):
     import pyphen
 

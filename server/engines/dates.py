@@ -23,8 +23,8 @@ from server.engines.compiled_patterns import regex
 _MONTHS = "january february march april may june july august september october november december"
 _MONTH_NAMES = _MONTHS.split()
 _MONTH_NUMBER = {name[:3]: n for n, name in enumerate(_MONTH_NAMES, start=1)}
-_MONTH_WORDS = sorted(
-    {*_MONTH_NAMES, *(n[:3] for n in _MONTH_NAMES), "sept"}, key=len, reverse=True
+_MONTH_WORDS = sorted(  # longest first; a fixed order, so the pattern is the same in every run
+    {*_MONTH_NAMES, *(n[:3] for n in _MONTH_NAMES), "sept"}, key=lambda w: (-len(w), w)
 )
 _MONTH = "(?:" + "|".join(f"{w.capitalize()}|{w.upper()}" for w in _MONTH_WORDS) + ")"
 

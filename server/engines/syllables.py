@@ -20,18 +20,16 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import tempfile
 import threading
 import zlib
+from itertools import chain
 from pathlib import Path
 
 import platformdirs
 
 log = logging.getLogger(__name__)
 APP_NAME = "ai-prism"
-_PATTERN = rb'"(?:[^"\\]|\\.)*":\[\d+,\[\d+(?:,\d+)*\]\]'  # "tags":[start,[values]]
-_HYPHENATION_TABLE = re.compile(rb"\{(?:%s(?:,%s)*)?\}" % (_PATTERN, _PATTERN))
 BUCKETS = 2048
 # A word's count is stored as the character chr(_ZERO + count), from "0" to "~": one byte, no escapes
 _ZERO, _LOWEST, _HIGHEST = 48, "0", "~"
@@ -145,12 +143,17 @@ def hyphenation(lang: str = "en_US", cache_dir: Path | None = None) -> None:
 
 
 def _from_table(parsed, raw: bytes):
-    """A HyphDict as its constructor leaves it, from the patterns it had parsed (checked to be
-    tags and whole numbers only before they are read)."""
-    if not _HYPHENATION_TABLE.fullmatch(raw):
-        raise ValueError("not a table of hyphenation patterns")
+    """A HyphDict as its constructor leaves it, from the patterns it had parsed (checked, with
+    C-level passes over the table, to be tags and lists of whole numbers before they are used)."""
     table = json.loads(raw)
-    patterns = {tags: (start, tuple(values)) for tags, (start, values) in table.items()}
+    starts, values = zip(*table.values(), strict=True)  # each pattern is [start, [values]]
+    if not (
+        set(map(type, starts)) == {int}
+        and set(map(type, values)) == {list}
+        and set(map(type, chain.from_iterable(values))) == {int}
+    ):
+        raise ValueError("not a table of hyphenation patterns")
+    patterns = dict(zip(table, zip(starts, map(tuple, values), strict=True), strict=True))
     parsed.patterns, parsed.cache, parsed.maxlen = patterns, {}, max(map(len, patterns))
     return parsed
 

@@ -39,6 +39,13 @@ CHAT_ABBREVIATIONS = ["lol", "omg", "btw", "tbh", "imho", "wtf", "lmao", "rofl",
 _NEVER = regex(r"(?!x)x")
 
 
+def _longest_first(phrase: str) -> tuple[int, str]:
+    """Longest first; phrases of one length (which never match the same text differently) in
+    a fixed order, so that the pattern is the same text in every run and its compiled form can
+    be kept (server/engines/compiled_patterns.py)."""
+    return -len(phrase), phrase
+
+
 @lru_cache(maxsize=64)
 def _phrases(terms: tuple[str, ...], lower_case: bool = False) -> re.Pattern[str]:
     """Whole-word alternation of phrases, longest first so a longer phrase is quoted whole.
@@ -46,9 +53,9 @@ def _phrases(terms: tuple[str, ...], lower_case: bool = False) -> re.Pattern[str
     With `lower_case` the phrases are lower-cased and matched case-sensitively, for lower-cased
     ASCII text (see _term_spans).
     """
-    phrases = sorted({t.strip() for t in terms if t.strip()}, key=len, reverse=True)
+    phrases = sorted({t.strip() for t in terms if t.strip()}, key=_longest_first)
     if lower_case:
-        phrases = sorted({p.lower() for p in phrases}, key=len, reverse=True)
+        phrases = sorted({p.lower() for p in phrases}, key=_longest_first)
     body = "|".join(r"\s+".join(re.escape(w) for w in p.split()) for p in phrases)
     flags = 0 if lower_case else re.IGNORECASE
     return regex(rf"(?<![\w'’-])(?:{body})(?![\w'’-])", flags) if body else _NEVER
