@@ -147,6 +147,10 @@ def test_scores_after_install_are_the_ones_textstat_gives_on_its_own():
         SHORT_WRITE_UP_MD.replace("#", ""),
         "The reconciliation was indefensibly procrastinated. Refundz were xyzzyfied.",
         messy_text(),
+        "",
+        "Don't re-run M-4821's £1,200 payout on 03/04/2026; Café owner Zoë O’Neill said “no”.",
+        "RLS RLS rls 0134 0134 ab-cd ab-cd. X. Y z. " * 20,
+        bench_text(),
     ]
     stock = subprocess.run(  # a fresh interpreter: textstat reading the dictionary itself
         [sys.executable, "-c", STOCK, json.dumps(texts)],
@@ -174,6 +178,15 @@ print(json.dumps([
     for t in texts
 ]))
 """
+
+
+def bench_text() -> str:
+    import random
+
+    from bench.core import SEED, build_docx
+
+    document = build_docx(random.Random(SEED), parts=1)
+    return " ".join(p.text for p in document.paragraphs)
 
 
 def messy_text() -> str:
