@@ -3,8 +3,9 @@
 Run with `make bench` (after bench.core) or `python -m bench.cold`. Every figure is a whole
 process (interpreter start, imports, reading, review, output), the median of several runs taken
 in turn with its peer, so the ratio holds when the shared machine's speed drifts. A first run of
-each command is not counted: it fills the user cache folder (syllable table, patterns judged safe)
-as a user's first run after installing does once. See bench/README.md.
+each command is not counted: it fills the user cache folder (syllable and hyphenation tables,
+patterns judged safe and compiled) as a user's first run after installing does once. See
+bench/README.md.
 """
 
 from __future__ import annotations
