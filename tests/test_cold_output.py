@@ -1,0 +1,30 @@
+"""`aiprism review --format json` of the bench's short write-up gives the bytes it gave before the
+cold-start work (compiled-pattern, regex and syllable caches, the .docx read without python-docx,
+server/json_text.py), with the user cache folder empty and then filled by that first run.
+
+The digest is of the output of the code before that work. A change that means to alter what a
+review finds, or how the report is written, updates it on purpose.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import subprocess
+import sys
+
+from bench.core import SEED, build_docx
+
+BEFORE = "78ac10c278f0c5f04877ac62ecb526cedba9f442b88a2e699ed9cf65770dbe5e"
+
+
+def test_the_short_bench_document_gives_the_same_bytes_cold_and_warm(tmp_path):
+    build_docx(random.Random(SEED), parts=1).save(tmp_path / "short.docx")
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    command = [sys.executable, "-m", "server", "review", "short.docx", "--format", "json"]
+    command += ["--fail-on", "never", "--as-of", "2026-06-01"]
+    for run in ("empty cache", "filled cache"):
+        done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, check=True)
+        assert hashlib.sha256(done.stdout).hexdigest() == BEFORE, run
+    assert list((tmp_path / "cache" / "ai-prism").glob("compiled-patterns-*.json"))
