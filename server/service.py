@@ -141,9 +141,7 @@ class ReviewService:
                 "version": version,
             },
         )
-        self.store.set_progress(
-            review_id, {"done": 0, "total": sections + 1, "stage": "queued"}
-        )
+        self.store.set_progress(review_id, {"done": 0, "total": sections + 1, "stage": "queued"})
         self.jobs.submit(review_id, lambda: self.analyse(review_id))
         return self.get(review_id)
 
