@@ -27,3 +27,50 @@ def office(tmp_path_factory):
     from tests.office_pdf import OfficeConverter
 
     return OfficeConverter(tmp_path_factory.mktemp("office-pdf"))
+
+
+# -- parallel runs ------------------------------------------------------------------------------
+# `make test` runs the suite on two processes: `pytest -n 2 --dist loadfile` (pytest-xdist). Most
+# tests wait on a server, a browser or a subprocess rather than on the CPU. With loadfile, all the
+# tests of a module run in one process, in their order, so a module's fixtures (its servers, its
+# browser) start once and nothing a module shares between its tests is touched by another process.
+# On top of xdist's loadfile, the scheduler below
+# - keeps on one process the modules that write the same files: test_frozen.py and
+#   test_package_deb.py both build the app into build/ and dist/ of this checkout;
+# - hands out the longest modules first: xdist would otherwise start with the modules that have
+#   the most tests and leave a five-minute module (one test) for last, with the other process idle.
+# Everything else a test touches is its own: servers on port 0 (or a port probed just before),
+# Xvfb with -displayfd, tmp_path (a folder per process), the XDG folders (_isolated_home above).
+
+SAME_PROCESS = {"tests/test_package_deb.py": "tests/test_frozen.py"}
+# The modules that take minutes (a real model's answers, the frozen build), then those that take
+# most of a minute or more; the rest follow in xdist's order (most tests first).
+LONGEST_FIRST = (
+    "tests/test_local_model_review.py",
+    "tests/test_browser_local_model.py",
+    "tests/test_frozen.py",
+    "tests/test_cloud.py",
+    "tests/test_store_s3.py",
+    "tests/test_crash_safety.py",
+    "tests/test_desktop.py",
+)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModuleScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return SAME_PROCESS.get(module, module)
+
+        def _assign_work_unit(self, node) -> None:
+            first = [scope for scope in LONGEST_FIRST if scope in self.workqueue]
+            for scope in reversed(first):
+                self.workqueue.move_to_end(scope, last=False)
+            super()._assign_work_unit(node)
+
+    return ModuleScheduling(config, log)
