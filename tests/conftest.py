@@ -37,17 +37,23 @@ def office(tmp_path_factory):
 # On top of xdist's loadfile, the scheduler below
 # - keeps on one process the modules that write the same files: test_frozen.py and
 #   test_package_deb.py both build the app into build/ and dist/ of this checkout;
+# - keeps the local-model modules on one process, one after the other: they share its one model
+#   server (the `local_model` fixture; the server's prompt cache carries over), and two model
+#   servers at once on two cores starve each other (tests/local_model.py);
 # - hands out the longest modules first: xdist would otherwise start with the modules that have
 #   the most tests and leave a five-minute module (one test) for last, with the other process idle.
 # Everything else a test touches is its own: servers on port 0 (or a port probed just before),
 # Xvfb with -displayfd, tmp_path (a folder per process), the XDG folders (_isolated_home above).
 
-SAME_PROCESS = {"tests/test_package_deb.py": "tests/test_frozen.py"}
+SAME_PROCESS = {
+    "tests/test_package_deb.py": "tests/test_frozen.py",
+    "tests/test_browser_local_model.py": "tests/test_local_model_review.py",
+    "tests/test_local_model.py": "tests/test_local_model_review.py",
+}
 # The modules that take minutes (a real model's answers, the frozen build), then those that take
 # most of a minute or more; the rest follow in xdist's order (most tests first).
 LONGEST_FIRST = (
     "tests/test_local_model_review.py",
-    "tests/test_browser_local_model.py",
     "tests/test_frozen.py",
     "tests/test_cloud.py",
     "tests/test_store_s3.py",
