@@ -2,14 +2,40 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+from pathlib import Path
+
 import pytest
 
 
+@pytest.fixture(scope="session")
+def _syllable_table(tmp_path_factory) -> Path:
+    """The readability check's syllable table (server/engines/syllables.py), built once a run.
+
+    Every process that scores readability with an empty cache folder parses the CMU dictionary
+    to build it (a second or more of CPU): each server, CLI and desktop app a test starts did,
+    since each test gets a new cache folder. The table is the dictionary's own counts, the same
+    in every folder; test_syllables.py tests building it, with folders of its own."""
+    from server.engines import syllables
+
+    folder = tmp_path_factory.mktemp("syllables")
+    syllables.counts(folder)
+    (table,) = folder.glob("cmudict-syllables-*.json")
+    return table
+
+
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path_factory, monkeypatch):
+def _isolated_home(tmp_path_factory, monkeypatch, _syllable_table):
     home = tmp_path_factory.mktemp("home")
     for var in ("XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME"):
         monkeypatch.setenv(var, str(home / var.lower()))
+    cache = home / "xdg_cache_home" / "ai-prism"  # platformdirs' user cache folder for the app
+    cache.mkdir(parents=True)
+    try:  # the app replaces the file atomically, never writes into it: a link is safe
+        os.link(_syllable_table, cache / _syllable_table.name)
+    except OSError:
+        shutil.copyfile(_syllable_table, cache / _syllable_table.name)
 
 
 @pytest.fixture(scope="session")
