@@ -18,10 +18,7 @@ Flags, chosen for a small CPU-only machine (figures measured on 2 cores):
   test process, a build) two threads collapsed to 1-20 tokens/s and one request took 61 s; one
   thread stayed at 14-69. Tests share the machine, so the steady choice wins.
 - `--n_threads_batch` every core for the prompt: 2,524 prompt tokens take about 15 s with two
-  threads and 25 s with one when the machine is idle (under load, 26-45 s either way). One thread
-  in a pytest-xdist worker (`make test` runs two): the other test process keeps a core busy, and
-  two spin-waiting threads then took 316 s for a 3,000-token request that took 60 s with the
-  suite on one process.
+  threads and 25 s with one when the machine is idle (under load, 26-45 s either way).
 - `--n_batch 512`: prompt tokens evaluated per step (the default; stated so it is not forgotten).
 - `--logits_all false`: the server defaults to true, which computes and copies logits for every
   prompt token (used only for `logprobs`): with a 2,500-token prompt the process grew to 1.05 GB
@@ -172,16 +169,14 @@ def running_local_model(
 ) -> Iterator[LocalModel]:
     """Start the server on a free port, wait until GET /v1/models answers, yield it, stop it.
 
-    `threads` serve generation, `batch_threads` (default: every core; one in a pytest-xdist
-    worker) prompt evaluation; see the module's docstring. `extra_args` go last on the command
-    line, so they override the flags here.
+    `threads` serve generation, `batch_threads` (default: every core) prompt evaluation; see the
+    module's docstring. `extra_args` go last on the command line, so they override the flags here.
 
     The log and the server's HOME go into `folder` (kept afterwards; pass pytest's `tmp_path`) or,
     by default, into a new temporary folder that is removed once the server has stopped. Raises
     RuntimeError with the log's tail if the server exits or does not answer in time.
     """
-    if batch_threads is None:
-        batch_threads = 1 if os.environ.get("PYTEST_XDIST_WORKER") else os.cpu_count() or 1
+    batch_threads = batch_threads or os.cpu_count() or 1
     own_folder = folder is None
     folder = Path(tempfile.mkdtemp(prefix="aiprism-llama-")) if folder is None else folder
     home = folder / "home"
