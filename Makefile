@@ -26,10 +26,14 @@ $(STAMP): $(APP_STAMP)
 run: $(APP_STAMP)
 	$(BIN)/aiprism-desktop
 
+# Two test processes (pytest-xdist): most tests wait on servers, browsers and subprocesses, not on
+# the CPU. Whole modules go to one process, the longest first (tests/conftest.py says why).
+# `$(BIN)/pytest tests/test_x.py` alone runs in one process, as before.
+PYTEST_WORKERS ?= 2
 test: $(STAMP) audit
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 # Risky code (bandit, configured in pyproject.toml) and dependencies with known vulnerabilities.
 audit: $(STAMP)
