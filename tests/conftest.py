@@ -10,32 +10,36 @@ import pytest
 
 
 @pytest.fixture(scope="session")
-def _syllable_table(tmp_path_factory) -> Path:
-    """The readability check's syllable table (server/engines/syllables.py), built once a run.
+def _syllable_tables(tmp_path_factory) -> list[Path]:
+    """The readability check's syllable table and parsed hyphenation patterns
+    (server/engines/syllables.py), built once a run.
 
     Every process that scores readability with an empty cache folder parses the CMU dictionary
-    to build it (a second or more of CPU): each server, CLI and desktop app a test starts did,
-    since each test gets a new cache folder. The table is the dictionary's own counts, the same
-    in every folder; test_syllables.py tests building it, with folders of its own."""
+    to build them (a second or more of CPU): each server, CLI and desktop app a test starts did,
+    since each test gets a new cache folder. They are the dictionaries' own data, the same in
+    every folder; test_syllables.py tests building them, with folders of its own."""
     from server.engines import syllables
 
     folder = tmp_path_factory.mktemp("syllables")
-    syllables.counts(folder)
-    (table,) = folder.glob("cmudict-syllables-*.json")
-    return table
+    syllables.pronunciations(folder)
+    syllables.hyphenation(cache_dir=folder)  # writes nothing if this process parsed them already
+    tables = sorted(folder.glob("*.json"))
+    assert any(t.name.startswith("cmudict-") for t in tables), tables
+    return tables
 
 
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path_factory, monkeypatch, _syllable_table):
+def _isolated_home(tmp_path_factory, monkeypatch, _syllable_tables):
     home = tmp_path_factory.mktemp("home")
     for var in ("XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME"):
         monkeypatch.setenv(var, str(home / var.lower()))
     cache = home / "xdg_cache_home" / "ai-prism"  # platformdirs' user cache folder for the app
     cache.mkdir(parents=True)
-    try:  # the app replaces the file atomically, never writes into it: a link is safe
-        os.link(_syllable_table, cache / _syllable_table.name)
-    except OSError:
-        shutil.copyfile(_syllable_table, cache / _syllable_table.name)
+    for table in _syllable_tables:
+        try:  # the app replaces a file atomically, never writes into it: a link is safe
+            os.link(table, cache / table.name)
+        except OSError:
+            shutil.copyfile(table, cache / table.name)
 
 
 @pytest.fixture(scope="session")

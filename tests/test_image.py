@@ -130,7 +130,9 @@ def test_the_images_steps_install_and_serve_from_a_fresh_environment(tmp_path):
     venv = tmp_path / "opt-ai-prism"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     (wheel,) = wheels.glob("ai_prism-*.whl")
-    install = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps"]
+    # --ignore-installed: with --prefix alone, pip uninstalls the test environment's own
+    # (editable) ai-prism first, and the rest of the suite loses it.
+    install = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--ignore-installed"]
     subprocess.run([*install, "--prefix", str(venv), str(wheel)], check=True, timeout=300)
     (site,) = venv.glob("lib/python3*/site-packages")
     # The dependencies: a path entry (not a site dir, so the test environment's own .pth files,
