@@ -54,7 +54,7 @@ class Wire:
 
 
 @contextmanager
-def wire(name: str, slow_seconds: float = 3.0, **fake_options: Any) -> Iterator[Wire]:
+def wire(name: str, slow_seconds: float = 30.0, **fake_options: Any) -> Iterator[Wire]:
     if name == "bedrock":
         with FakeBedrock(slow_seconds=slow_seconds) as fake:
             yield Wire(

@@ -551,6 +551,7 @@ def test_decisions_carry_to_each_new_version_and_the_diff_shows_them(watched, se
     expect(refused).to_be_visible()
     screenshot(page, "carried")
     refused.get_by_role("button", name="Undo").click()
+    expect(refused).to_have_count(0)  # pending now: no longer a rejected one
     page.select_option("#filter-decision", "")
     expect(refused.locator(".decision-badge")).to_have_text("Pending")
     expect(refused.locator(".carried-from")).to_have_count(0)

@@ -370,10 +370,11 @@ export class FindingsView {
     }
   }
 
-  /** After a decision: refresh the card, or re-filter when it no longer matches (and move on). */
+  /** After a decision: refresh the card when it is shown and still matches; else re-filter (it may
+   *  have left the list, or joined it when the filters changed while the decision was sent). */
   decided(id) {
     const f = this.model.get(id);
-    if (this.matches(f)) {
+    if (this.matches(f) && this.position.has(id)) {
       this.refresh(id);
       this.doc.highlight(this.shown);
       return;
