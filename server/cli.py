@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 from server import __version__, json_text
@@ -20,7 +21,7 @@ from server.cli_options import add_data_dir
 from server.documents import load_path
 from server.documents.limits import DEFAULT_LIMITS, Deadline, Limits
 from server.documents.limits import SETTINGS as LIMIT_SETTINGS
-from server.engines import offline
+from server.engines import forked, offline
 from server.errors import AIPrismError
 from server.frameworks import available, resolve
 from server.frameworks import load_path as load_framework
@@ -113,13 +114,14 @@ def _review(args: argparse.Namespace) -> int:
     results: list[tuple[Path, ReviewResult]] = []
     ai_reports: dict[Path, dict] = {}
     unreadable = False
-    for path in paths:
+    # Several cores for long documents and batches (forked: no threads run yet; --ai's may)
+    processes = 1 if args.ai else forked.available_cores()
+    reviewed = _offline_reviews(paths, framework, limits, args.as_of, processes)
+    for path, outcome in zip(paths, reviewed, strict=True):
         try:
-            deadline = Deadline(limits, path.name)
-            document = load_path(path, framework, limits, deadline)
-            result = offline.review(
-                document, framework, as_of=args.as_of, on_progress=deadline.watch()
-            )
+            if isinstance(outcome, AIPrismError):
+                raise outcome
+            result = outcome
             if add_ai is not None:
                 result, ai_reports[path] = add_ai(path, result, framework)
             if learn is not None:
@@ -142,6 +144,54 @@ def _review(args: argparse.Namespace) -> int:
     if unreadable:
         return 2
     return 1 if any(_reaches(f.type, args.fail_on) for _, r in results for f in r.findings) else 0
+
+
+def _offline_reviews(
+    paths: list[Path], framework: Framework, limits: Limits, as_of: date | None, processes: int
+) -> list[ReviewResult | AIPrismError]:
+    """Each file read and reviewed offline, or the error that stopped it, in order. A batch is
+    shared out over `processes` forked copies, a run of whole files each, about equal in bytes;
+    a single file's sections are shared out instead (offline.review)."""
+
+    def review_files(group: list[Path], processes: int) -> list[ReviewResult | AIPrismError]:
+        outcomes: list[ReviewResult | AIPrismError] = []
+        for path in group:
+            try:
+                deadline = Deadline(limits, path.name)
+                document = load_path(path, framework, limits, deadline)
+                on_progress = deadline.watch()
+                outcomes.append(
+                    offline.review(document, framework, as_of, on_progress, processes=processes)
+                )
+            except AIPrismError as exc:
+                outcomes.append(exc)
+        return outcomes
+
+    groups = _runs_of_equal_size(paths, min(processes, len(paths)))
+    if len(groups) == 1:
+        return review_files(paths, processes)
+    shares = [partial(review_files, group, 1) for group in groups]
+    return [outcome for outcomes in forked.run_shares(shares) for outcome in outcomes]
+
+
+def _runs_of_equal_size(paths: list[Path], count: int) -> list[list[Path]]:
+    """`paths` cut into at most `count` runs, in order, of about equal total size in bytes."""
+    if count < 2:
+        return [paths]
+    sizes = []
+    for path in paths:
+        try:
+            sizes.append(path.stat().st_size)
+        except (OSError, ValueError):  # reported when the file is read
+            sizes.append(0)
+    whole, done = sum(sizes), 0
+    runs: list[list[Path]] = [[]]
+    for path, size in zip(paths, sizes, strict=True):
+        if runs[-1] and len(runs) < count and done >= whole * len(runs) / count:
+            runs.append([])
+        runs[-1].append(path)
+        done += size
+    return runs
 
 
 def _ai_step(data_folder: str | None):
