@@ -12,6 +12,7 @@ have done its share: the parent does it again itself, so a result is complete or
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 from collections.abc import Callable, Sequence
@@ -32,10 +33,14 @@ def run_shares(shares: Sequence[Callable[[], T]]) -> list[T]:
     An exception a child raised is raised here, as the same exception."""
     if len(shares) < 2 or not hasattr(os, "fork"):
         return [share() for share in shares]
-    children = [_start(share) for share in shares[1:]]
-    results = [shares[0]()]
-    for share, child in zip(shares[1:], children, strict=True):
-        results.append(_collect(share, child))
+    gc.freeze()
+    try:
+        children = [_start(share) for share in shares[1:]]
+        results = [shares[0]()]
+        for share, child in zip(shares[1:], children, strict=True):
+            results.append(_collect(share, child))
+    finally:
+        gc.unfreeze()
     return results
 
 
