@@ -6,8 +6,9 @@ it from the file; an installed wheel from its own metadata, which pip wrote from
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
+
+from server import toml_text
 
 DISTRIBUTION = "ai-prism"
 PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
@@ -15,8 +16,9 @@ PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
 
 def read_version(pyproject: Path = PYPROJECT) -> str:
     try:
-        project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
-    except (OSError, tomllib.TOMLDecodeError):
+        project = toml_text.loads(pyproject.read_text(encoding="utf-8"), str(pyproject))
+        project = project.get("project", {})
+    except (OSError, toml_text.TomlError):
         project = {}
     if project.get("name") == DISTRIBUTION and project.get("version"):
         return str(project["version"])

@@ -7,11 +7,11 @@ folder's `frameworks/` directory and may override a built-in pack with the same 
 from __future__ import annotations
 
 import string
-import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from server import toml_text
 from server.engines.compiled_patterns import regex
 from server.engines.patterns import compile_checked
 from server.engines.registry import CheckSpec, load_checks
@@ -133,8 +133,8 @@ def load_path(path: Path) -> Framework:
 
 def parse(text: str, source: str = "<string>") -> Framework:
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        data = toml_text.loads(text, source)
+    except toml_text.TomlError as exc:
         raise _syntax_error(exc, text.splitlines(), source) from exc
     except RecursionError as exc:  # tomllib parses nested arrays and tables recursively
         raise FrameworkError(
@@ -146,7 +146,7 @@ def parse(text: str, source: str = "<string>") -> Framework:
 _AT = regex(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)$")
 
 
-def _syntax_error(exc: tomllib.TOMLDecodeError, lines: list[str], source: str) -> FrameworkError:
+def _syntax_error(exc: toml_text.TomlError, lines: list[str], source: str) -> FrameworkError:
     """`file:line: key '…': TOML syntax error: …` from tomllib's '(at line L, column C)' suffix."""
     message = str(exc)
     at = _AT.search(message)
