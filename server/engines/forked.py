@@ -46,6 +46,7 @@ def run_shares(shares: Sequence[Callable[[], T]]) -> list[T]:
 def _start(share: Callable[[], object]) -> tuple[int, int] | None:
     """(pid, read end of its pipe), or None when no child could be started."""
     import pickle  # here, not at import: a short document is never shared out
+
     try:
         read_end, write_end = os.pipe()
         pid = os.fork()
@@ -68,6 +69,7 @@ def _start(share: Callable[[], object]) -> tuple[int, int] | None:
 
 def _collect(share: Callable[[], T], child: tuple[int, int] | None) -> T:
     import pickle
+
     if child is None:
         return share()
     pid, read_end = child
