@@ -20,8 +20,9 @@ from server.paths import APP_NAME
 log = logging.getLogger(__name__)
 
 
-def cache_path(name: str) -> Path:
-    return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)) / name
+def cache_path(name: str, folder: Path | None = None) -> Path:
+    """`name` in `folder`, or in the user cache folder."""
+    return (folder or Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))) / name
 
 
 def read(path: Path) -> bytes | None:

@@ -7,6 +7,7 @@ Exit codes: 0 nothing reached --fail-on, 1 something did, 2 a file or framework 
 from __future__ import annotations
 
 import argparse
+import itertools
 import logging
 import os
 import sys
@@ -153,7 +154,7 @@ def _offline_reviews(
     shared out over `processes` forked copies, a run of whole files each, about equal in bytes;
     a single file's sections are shared out instead (offline.review)."""
 
-    def review_files(group: list[Path], processes: int) -> list[ReviewResult | AIPrismError]:
+    def review_files(group: list[Path], per_file: int) -> list[ReviewResult | AIPrismError]:
         outcomes: list[ReviewResult | AIPrismError] = []
         for path in group:
             try:
@@ -161,7 +162,7 @@ def _offline_reviews(
                 document = load_path(path, framework, limits, deadline)
                 on_progress = deadline.watch()
                 outcomes.append(
-                    offline.review(document, framework, as_of, on_progress, processes=processes)
+                    offline.review(document, framework, as_of, on_progress, processes=per_file)
                 )
             except AIPrismError as exc:
                 outcomes.append(exc)
@@ -184,14 +185,8 @@ def _runs_of_equal_size(paths: list[Path], count: int) -> list[list[Path]]:
             sizes.append(path.stat().st_size)
         except (OSError, ValueError):  # reported when the file is read
             sizes.append(0)
-    whole, done = sum(sizes), 0
-    runs: list[list[Path]] = [[]]
-    for path, size in zip(paths, sizes, strict=True):
-        if runs[-1] and len(runs) < count and done >= whole * len(runs) / count:
-            runs.append([])
-        runs[-1].append(path)
-        done += size
-    return runs
+    starts = forked.even_shares(sizes, count)
+    return [paths[a:b] for a, b in itertools.pairwise([*starts, len(paths)]) if a < b]
 
 
 def _ai_step(data_folder: str | None):

@@ -12,7 +12,9 @@ have done its share: the parent does it again itself, so a result is complete or
 
 from __future__ import annotations
 
+import bisect
 import gc
+import itertools
 import os
 from collections.abc import Callable, Sequence
 from typing import TypeVar
@@ -25,6 +27,18 @@ def available_cores() -> int:
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1
+
+
+def even_shares(sizes: Sequence[float], count: int, last_extra: float = 0.0) -> list[int]:
+    """Where each of at most `count` runs of consecutive items starts, so that the runs' sizes
+    (the last one's counting `last_extra` more) are about equal: a run ends with the item that
+    reaches its part of the whole. With a large `last_extra` the last run may hold no item."""
+    if count < 2 or not sizes:
+        return [0]
+    ends = list(itertools.accumulate(sizes))
+    whole = ends[-1] + last_extra
+    cuts = (bisect.bisect_left(ends, whole * k / count) + 1 for k in range(1, count))
+    return sorted({0, *(min(cut, len(ends)) for cut in cuts)})
 
 
 def run_shares(shares: Sequence[Callable[[], T]]) -> list[T]:

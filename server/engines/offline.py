@@ -7,14 +7,13 @@ docs/rules.md), never computed per run.
 
 from __future__ import annotations
 
-import bisect
 import itertools
 import string
 from collections.abc import Callable
 from datetime import date
 from functools import lru_cache, partial
 
-from server.engines.forked import run_shares
+from server.engines.forked import even_shares, run_shares
 from server.engines.registry import CheckContext, Hit, get_check
 from server.frameworks.model import Framework, Rule
 from server.model import SEVERITY_ORDER, Document, Finding, ReviewResult, finding_id
@@ -82,18 +81,13 @@ def review(
 
 def _share_bounds(document: Document, processes: int) -> list[int]:
     """Where each share of the sections starts: one share per WORDS_PER_SHARE words, at most
-    `processes`, cut so that each share's characters (the last one's counting the document
-    checks as DOCUMENT_CHECKS_WEIGHT of all sections) are about equal. The last share may hold
-    the document checks alone."""
+    `processes`, about equal in characters, the last one's counting the document checks as
+    DOCUMENT_CHECKS_WEIGHT of all sections (it may hold the document checks alone)."""
     count = max(1, min(processes, document.word_count // WORDS_PER_SHARE))
     if count == 1:
         return [0]
-    ends = list(
-        itertools.accumulate(sum(len(p.text) for p in s.paragraphs) for s in document.sections)
-    )
-    whole = ends[-1] * (1 + DOCUMENT_CHECKS_WEIGHT)
-    cuts = (bisect.bisect_left(ends, whole * k / count) + 1 for k in range(1, count))
-    return sorted({0, *(min(cut, len(ends)) for cut in cuts)})
+    sizes = [sum(len(p.text) for p in s.paragraphs) for s in document.sections]
+    return even_shares(sizes, count, sum(sizes) * DOCUMENT_CHECKS_WEIGHT)
 
 
 def order_findings(findings: list[Finding]) -> list[Finding]:

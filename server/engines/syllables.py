@@ -79,7 +79,7 @@ def pronunciations(cache_dir: Path | None = None) -> Pronunciations:
         key = f"{stat.st_size}-{stat.st_mtime_ns}"
     except OSError:
         key = "unknown"
-    path = _cache_path(f"cmudict-syllable-buckets-{key}.json", cache_dir)
+    path = cache_files.cache_path(f"cmudict-syllable-buckets-{key}.json", cache_dir)
     try:
         return _from_buckets(json.loads(cache_files.read(path) or b"{}"))
     except (ValueError, TypeError, KeyError):
@@ -140,7 +140,7 @@ def hyphenation(lang: str = "en_US", cache_dir: Path | None = None) -> None:
         name = f"pyphen-{pyphen.__version__}-{source.name}-{source.stat().st_size}.json"
     except (OSError, AttributeError):  # not a plain file (a frozen app's resources): parse it
         return
-    path = _cache_path(name, cache_dir)
+    path = cache_files.cache_path(name, cache_dir)
     try:
         parsed = _from_table(
             pyphen.HyphDict.__new__(pyphen.HyphDict), cache_files.read(path) or b""
@@ -175,10 +175,6 @@ def _plain(parsed) -> bool:
         type(start) is int and all(type(v) is int for v in values)
         for start, values in parsed.patterns.values()
     )
-
-
-def _cache_path(name: str, cache_dir: Path | None) -> Path:
-    return cache_dir / name if cache_dir else cache_files.cache_path(name)
 
 
 class WordSyllables(dict):
