@@ -30,35 +30,53 @@ _MONTH = "(?:" + "|".join(f"{w.capitalize()}|{w.upper()}" for w in _MONTH_WORDS)
 
 _YEAR4 = r"(?:19|20)\d{2}"
 # Nothing date- or number-like may touch a numeric date: that keeps out 1.2.3, 10.0.12.2024,
-# 0800-12-2024-5 and the like.
-_BEFORE = r"(?<![\w./:-])"
+# 0800-12-2024-5 and the like. Python's re jumps quickly to where a pattern's first character
+# can match, but tries every position of a pattern that starts with an assertion; so what may not
+# come before is checked just after the first character (or the year), accepting the same text.
+_NOT_AFTER = r"[\w./:-]"
+_YEAR_FIRST = rf"(?P<y>{_YEAR4})(?<!{_NOT_AFTER}\d{{4}})"
 _AFTER = r"(?!(?!T\d)[\w-]|[./:]\d|/)"
 _ORDINAL = r"(?:st|nd|rd|th)?"
+
+
+def _number_first(name: str) -> str:
+    """One or two digits that nothing number-like comes before."""
+    return rf"(?P<{name}>\d(?<!{_NOT_AFTER}\d)\d?)"
+
+
+_DAY_BEFORE_MONTH = r"(?P<d>\d(?<![\w./:]\d)(?:(?<=[0-3])\d)?)"  # [0-3]?\d, no \w./: before
+_MONTH_AFTER_NO_LETTER = (  # _MONTH, no letter before
+    "(?:"
+    + "|".join(
+        f"{w[0]}(?<![A-Za-z].){w[1:]}" for n in _MONTH_WORDS for w in (n.capitalize(), n.upper())
+    )
+    + ")"
+)
 
 # (format id, pattern); groups: y, m, d for fixed order, a, b for numeric day/month in either order.
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (fmt, regex(pattern))
     for fmt, pattern in (
-        ("iso", rf"{_BEFORE}(?P<y>{_YEAR4})-(?P<m>\d{{1,2}})-(?P<d>\d{{1,2}}){_AFTER}"),
-        ("ymd-slash", rf"{_BEFORE}(?P<y>{_YEAR4})/(?P<m>\d{{1,2}})/(?P<d>\d{{1,2}}){_AFTER}"),
+        ("iso", rf"{_YEAR_FIRST}-(?P<m>\d{{1,2}})-(?P<d>\d{{1,2}}){_AFTER}"),
+        ("ymd-slash", rf"{_YEAR_FIRST}/(?P<m>\d{{1,2}})/(?P<d>\d{{1,2}}){_AFTER}"),
         (
             "numeric-slash",
-            rf"{_BEFORE}(?P<a>\d{{1,2}})/(?P<b>\d{{1,2}})/(?P<y>{_YEAR4}|\d{{2}}){_AFTER}",
+            rf"{_number_first('a')}/(?P<b>\d{{1,2}})/(?P<y>{_YEAR4}|\d{{2}}){_AFTER}",
         ),
-        ("numeric-dash", rf"{_BEFORE}(?P<a>\d{{1,2}})-(?P<b>\d{{1,2}})-(?P<y>{_YEAR4}){_AFTER}"),
-        ("dotted", rf"{_BEFORE}(?P<a>\d{{1,2}})\.(?P<b>\d{{1,2}})\.(?P<y>{_YEAR4}){_AFTER}"),
+        ("numeric-dash", rf"{_number_first('a')}-(?P<b>\d{{1,2}})-(?P<y>{_YEAR4}){_AFTER}"),
+        ("dotted", rf"{_number_first('a')}\.(?P<b>\d{{1,2}})\.(?P<y>{_YEAR4}){_AFTER}"),
         (
             "dd-mon-yyyy",
-            rf"{_BEFORE}(?P<d>\d{{1,2}})-(?P<m>{_MONTH})\.?-(?P<y>{_YEAR4}|\d{{2}}){_AFTER}",
+            rf"{_number_first('d')}-(?P<m>{_MONTH})\.?-(?P<y>{_YEAR4}|\d{{2}}){_AFTER}",
         ),
         (
             "day-month-name",
-            rf"(?<![\w./:])(?P<d>[0-3]?\d){_ORDINAL}(?:\s+of)?\s+(?P<m>{_MONTH})\.?"
+            rf"{_DAY_BEFORE_MONTH}{_ORDINAL}(?:\s+of)?\s+(?P<m>{_MONTH})\.?"
             rf"(?:,?\s+(?P<y>{_YEAR4})(?!\d))?(?![A-Za-z])",
         ),
         (
             "month-name-day",
-            rf"(?<![A-Za-z])(?P<m>{_MONTH})\.?\s+(?P<d>[0-3]?\d){_ORDINAL}(?!\w)"
+            rf"(?P<m>{_MONTH_AFTER_NO_LETTER})\.?\s+(?P<d>[0-3]?\d){_ORDINAL}(?!\w)"
             rf"(?:,?\s+(?P<y>{_YEAR4})(?!\d))?",
         ),
     )
