@@ -20,8 +20,7 @@ import importlib.util
 import marshal
 import threading
 import zlib
-from collections.abc import Callable, Mapping
-from functools import lru_cache
+from collections.abc import Mapping
 from itertools import chain
 from pathlib import Path
 
@@ -194,15 +193,22 @@ class WordSyllables(dict):
     first CMU pronunciation's, else pyphen's hyphenation points plus one. Worked out once per
     word, where textstat works it out for every occurrence (a 100-page write-up has 43,000)."""
 
-    def __init__(self, english: Mapping[str, list[list[str]]], hyphenator: Callable[[], object]):
+    def __init__(self, english: Mapping[str, list[list[str]]], hyphenator):
         super().__init__()
         self._english, self._hyphenator = english, hyphenator
+        # pyphen looks the pieces of ".word." up among its patterns: a word with none of their
+        # characters (a number, most words the dictionary lacks) has no hyphenation point.
+        patterns = hyphenator.hd.patterns
+        self._pattern_characters = None if "." in patterns else frozenset("".join(patterns))
 
     def __missing__(self, word: str) -> int:
         try:
             count = sum(1 for phone in self._english[word][0] if phone[-1].isdigit())
         except (TypeError, IndexError, KeyError):
-            count = len(self._hyphenator().positions(word)) + 1
+            if self._pattern_characters and self._pattern_characters.isdisjoint(word.lower()):
+                count = 1
+            else:
+                count = len(self._hyphenator.positions(word)) + 1
         self[word] = count
         return count
 
@@ -216,12 +222,7 @@ def english() -> WordSyllables:
         if _english is None:
             table = pronunciations()
             hyphenation()
-            _english = WordSyllables(table, _hyphenator)
+            import pyphen
+
+            _english = WordSyllables(table, pyphen.Pyphen(lang="en_US"))
         return _english
-
-
-@lru_cache(maxsize=1)
-def _hyphenator():
-    import pyphen
-
-    return pyphen.Pyphen(lang="en_US")
