@@ -6,6 +6,8 @@ import json
 from collections import OrderedDict
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from server import json_text
 from server.samples import messy_investigation_docx
@@ -52,6 +54,35 @@ VALUES = [
 
 @pytest.mark.parametrize("value", VALUES, ids=range(len(VALUES)))
 def test_the_same_text_as_the_standard_library(value):
+    assert json_text.dumps(value) == json.dumps(value, indent=2, ensure_ascii=False)
+
+
+SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.floats(min_value=1e-6, max_value=1e18)  # around where Python starts writing exponents
+    | st.text()
+    | st.text(st.characters(codec="utf-8") | st.sampled_from(["\ud800", "\x00", "\u2028"]))
+)
+VALUES_OF_ANY_SHAPE = st.recursive(
+    SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.lists(inner, max_size=3).map(tuple)
+        | st.dictionaries(st.text(max_size=5), inner, max_size=4)
+        | st.dictionaries(
+            st.integers() | st.floats() | st.booleans() | st.none(), inner, max_size=2
+        )
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(VALUES_OF_ANY_SHAPE)
+def test_the_same_text_as_the_standard_library_for_values_of_any_shape(value):
     assert json_text.dumps(value) == json.dumps(value, indent=2, ensure_ascii=False)
 
 
