@@ -7,6 +7,7 @@ Exit codes: 0 nothing reached --fail-on, 1 something did, 2 a file or framework 
 from __future__ import annotations
 
 import argparse
+import gc
 import itertools
 import logging
 import os
@@ -34,6 +35,9 @@ FAIL_ON = ("critical", "important", "suggestion", "never")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # A short-lived process makes many objects and few cycles: the collector looks at the
+    # youngest ones every 10,000 allocations instead of 700, which halves its time in a review.
+    gc.set_threshold(10_000)
     logging.getLogger("pypdf").setLevel(
         logging.ERROR
     )  # its recoverable-damage warnings are noise here
