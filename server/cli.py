@@ -18,7 +18,7 @@ from datetime import date
 from functools import partial
 from pathlib import Path
 
-from server import __version__, json_text
+from server import json_text
 from server.cli_options import add_data_dir
 from server.documents import load_path
 from server.documents.limits import DEFAULT_LIMITS, Deadline, Limits
@@ -57,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="aiprism", description="AI-Prism document review.")
-    parser.add_argument("--version", action="version", version=f"aiprism {__version__}")
+    parser.add_argument("--version", action=_Version, help="show the version and exit")
     commands = parser.add_subparsers(title="commands")
 
     review = commands.add_parser("review", help="review documents and print findings")
@@ -107,6 +107,19 @@ def _parser() -> argparse.ArgumentParser:
     add_serve_command(commands)
     add_store_command(commands)
     return parser
+
+
+class _Version(argparse.Action):
+    """`--version`, the version read only when asked for (see `server.__getattr__`)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, help: str | None = None):
+        super().__init__(option_strings, dest, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from server import __version__
+
+        print(f"aiprism {__version__}")
+        parser.exit()
 
 
 def _review(args: argparse.Namespace) -> int:

@@ -28,3 +28,23 @@ def test_the_short_bench_document_gives_the_same_bytes_cold_and_warm(tmp_path):
         done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, check=True)
         assert hashlib.sha256(done.stdout).hexdigest() == BEFORE, run
     assert list((tmp_path / "cache" / "ai-prism").glob("compiled-patterns-*.json"))
+
+
+def test_a_review_does_not_read_the_version(tmp_path):
+    """An installed wheel reads its version through importlib.metadata; a review has no use for
+    it (`aiprism --version` does)."""
+    build_docx(random.Random(SEED), parts=1).save(tmp_path / "short.docx")
+    probe = (
+        "import sys, runpy; sys.argv = ['aiprism', 'review', 'short.docx']\n"
+        "try:\n    runpy.run_module('server', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
+        "print('server.version' in sys.modules, 'importlib.metadata' in sys.modules, file=sys.stderr)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    assert done.stderr.split()[-2:] == ["False", "False"]
+    version = subprocess.run(
+        [sys.executable, "-m", "server", "--version"], capture_output=True, text=True, check=True
+    )
+    assert version.stdout.startswith("aiprism ")

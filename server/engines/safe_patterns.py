@@ -17,7 +17,8 @@ import sys
 import threading
 from pathlib import Path
 
-from server import __version__, cache_files
+import server
+from server import cache_files
 
 _ANALYSIS = ("patterns.py", "regex_hints.py")  # the files whose code decides a verdict
 
@@ -66,13 +67,13 @@ class SafePatterns:
 
 def fingerprint() -> str:
     """The analysis's code and this Python's `re` parser (its trees are what is analysed)."""
-    digest = hashlib.sha256(f"{__version__} {sys.version}".encode())
+    digest = hashlib.sha256(sys.version.encode())
     here = Path(__file__).parent
     for name in _ANALYSIS:
         try:
             digest.update((here / name).read_bytes())
         except OSError:  # a frozen app ships compiled modules only: its version stands for them
-            digest.update(name.encode())
+            digest.update(f"{name} {server.__version__}".encode())
     return digest.hexdigest()[:16]
 
 
