@@ -151,7 +151,7 @@ def test_persistent_failure_falls_back_to_the_next_model(w, failure):
 def test_slow_answer_times_out_and_falls_back(w):
     w.fake.script(A, then="slow")
     started = time.monotonic()
-    result = w.engine().review(one_section(), FRAMEWORK)
+    result = w.engine(read_timeout=0.4).review(one_section(), FRAMEWORK)
     # Did not wait for the slow answer (which would come after 30 s; closing the fake ends it).
     assert time.monotonic() - started < w.fake.slow_seconds
     assert result.ok and {f.engine for f in result.findings} == {B}

@@ -43,7 +43,7 @@ def engine(fake: FakeBedrock, **overrides) -> AIEngine:
         "region": "us-east-1",
         "endpoint_url": fake.url,
         "concurrency": 2,
-        "read_timeout": 0.4,
+        "read_timeout": 5.0,  # a loaded machine's fake answers well within it; a timeout retries
         "connect_timeout": 0.5,
         "max_attempts": 2,
         **overrides,
