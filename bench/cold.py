@@ -111,7 +111,7 @@ def import_times(top: int = 8) -> None:
         print(f"{micros:>10,}  {name}")
 
 
-def first_and_second_review(paths: list[Path], servers: int = 3, pause: float = 3.0) -> None:
+def first_and_second_review(paths: list[Path], servers: int = 5, pause: float = 3.0) -> None:
     """`servers` fresh `aiprism serve`s in turn, each given `pause` seconds (a person choosing a
     file), then the reviews in turn; the median of each review's times across the servers."""
     from tests.server_process import running_server  # a bench may use the tests' server helper
