@@ -12,19 +12,20 @@ import pytest
 @pytest.fixture(scope="session")
 def _syllable_tables(tmp_path_factory) -> list[Path]:
     """The readability check's syllable table and parsed hyphenation patterns
-    (server/engines/syllables.py), built once a run.
+    (server/engines/syllables.py, hyphenation.py), built once a run.
 
     Every process that scores readability with an empty cache folder parses the CMU dictionary
     to build them (a second or more of CPU): each server, CLI and desktop app a test starts did,
     since each test gets a new cache folder. They are the dictionaries' own data, the same in
-    every folder; test_syllables.py tests building them, with folders of its own."""
-    from server.engines import syllables
+    every folder; test_syllables.py and test_hyphenation.py test building them, with folders of
+    their own."""
+    from server.engines import hyphenation, syllables
 
     folder = tmp_path_factory.mktemp("syllables")
     syllables.pronunciations(folder)
-    syllables.hyphenation(cache_dir=folder)  # writes nothing if this process parsed them already
+    hyphenation.english(cache_dir=folder)
     tables = sorted(folder.glob("*.marshal"))
-    assert any(t.name.startswith("cmudict-") for t in tables), tables
+    assert {t.name.split("-")[0] for t in tables} == {"cmudict", "hyphenation"}, tables
     return tables
 
 

@@ -9,9 +9,8 @@ needed are one small number per word, so they are kept, once, in the user cache 
 and read a bucket of words at a time as a review looks words up. The counts are the dictionary's
 own, so the scores are identical.
 
-Words the dictionary lacks are counted by pyphen's English hyphenation patterns, which pyphen
-parses from their text file (another tenth of a second) on every run; the parsed patterns are kept
-beside the table and handed to pyphen's own cache of parsed files, so pyphen counts as before.
+Words the dictionary lacks are counted by pyphen's English hyphenation points, found from the
+patterns pyphen parsed, kept beside the table (server/engines/hyphenation.py).
 """
 
 from __future__ import annotations
@@ -21,10 +20,10 @@ import marshal
 import threading
 import zlib
 from collections.abc import Mapping
-from itertools import chain
 from pathlib import Path
 
 from server import cache_files
+from server.engines import hyphenation
 
 BUCKETS = 2048
 # A word's count is stored as the character chr(_ZERO + count), from "0" to "~": one byte each
@@ -136,93 +135,32 @@ def _from_buckets(table: object) -> Pronunciations:
     return Pronunciations(words, counts, letters)
 
 
-def hyphenation(lang: str = "en_US", cache_dir: Path | None = None) -> None:
-    """Give pyphen its parsed patterns for `lang` from the cache (parsed and cached if absent)."""
-    import pyphen
-
-    source = pyphen.LANGUAGES[pyphen.language_fallback(lang)]
-    if source in pyphen.hdcache:
-        return
-    try:
-        name = f"pyphen-{pyphen.__version__}-{source.name}-{source.stat().st_size}.marshal"
-    except (OSError, AttributeError):  # not a plain file (a frozen app's resources): parse it
-        return
-    path = cache_files.cache_path(name, cache_dir)
-    try:
-        parsed = _from_table(
-            pyphen.HyphDict.__new__(pyphen.HyphDict), cache_files.read(path) or b""
-        )
-    except (ValueError, TypeError, EOFError):
-        parsed = pyphen.HyphDict(source)
-        if _plain(parsed):
-            cache_files.write(path, marshal.dumps(parsed.patterns))
-    pyphen.hdcache[source] = parsed
-
-
-def _from_table(parsed, raw: bytes):
-    """A HyphDict as its constructor leaves it, from the patterns it had parsed (checked, with
-    C-level passes over the table, to be tags and tuples of whole numbers before they are used)."""
-    patterns = marshal.loads(raw)  # noqa: S302  # nosec B302  # our own cache file, as above
-    if type(patterns) is not dict or not patterns:
-        raise ValueError("not a table of hyphenation patterns")
-    pairs = patterns.values()  # each pattern is (start, (values…))
-    if not (set(map(type, patterns)) == {str} and set(map(type, pairs)) == {tuple}):
-        raise ValueError("not a table of hyphenation patterns")
-    starts, values = zip(*pairs, strict=True)
-    if not (
-        set(map(type, starts)) == {int}
-        and set(map(type, values)) == {tuple}
-        and set(map(type, chain.from_iterable(values))) == {int}
-    ):
-        raise ValueError("not a table of hyphenation patterns")
-    parsed.patterns, parsed.cache, parsed.maxlen = patterns, {}, max(map(len, patterns))
-    return parsed
-
-
-def _plain(parsed) -> bool:
-    """Whether a parsed HyphDict is its patterns of plain numbers and nothing else (what the
-    cache rebuilds): no alternative hyphenations, no state a later pyphen added."""
-    return set(vars(parsed)) == {"patterns", "cache", "maxlen"} and all(
-        type(start) is int and all(type(v) is int for v in values)
-        for start, values in parsed.patterns.values()
-    )
-
-
 class WordSyllables(dict):
     """word → syllables as textstat 0.7.8's `count_syllables` counts each word of a text: its
     first CMU pronunciation's, else pyphen's hyphenation points plus one. Worked out once per
     word, where textstat works it out for every occurrence (a 100-page write-up has 43,000)."""
 
-    def __init__(self, english: Mapping[str, list[list[str]]], hyphenator):
+    def __init__(
+        self, english: Mapping[str, list[list[str]]], hyphenation: hyphenation.Hyphenation
+    ):
         super().__init__()
-        self._english, self._hyphenator = english, hyphenator
-        # pyphen looks the pieces of ".word." up among its patterns: a word with none of their
-        # characters (a number, most words the dictionary lacks) has no hyphenation point.
-        patterns = hyphenator.hd.patterns
-        self._pattern_characters = None if "." in patterns else frozenset("".join(patterns))
+        self._english, self._hyphenation = english, hyphenation
 
     def __missing__(self, word: str) -> int:
         try:
             count = sum(1 for phone in self._english[word][0] if phone[-1].isdigit())
         except (TypeError, IndexError, KeyError):
-            if self._pattern_characters and self._pattern_characters.isdisjoint(word.lower()):
-                count = 1
-            else:
-                count = len(self._hyphenator.positions(word)) + 1
+            count = self._hyphenation.points(word) + 1
         self[word] = count
         return count
 
 
 def english() -> WordSyllables:
     """Syllables of English words for the readability scores (server/engines/flesch.py): the
-    cached table, and pyphen with its cached patterns for words the dictionary lacks. Loaded
-    once per process."""
+    cached table, and pyphen's cached patterns for words the dictionary lacks. Loaded once per
+    process."""
     global _english
     with _lock:
         if _english is None:
-            table = pronunciations()
-            hyphenation()
-            import pyphen
-
-            _english = WordSyllables(table, pyphen.Pyphen(lang="en_US"))
+            _english = WordSyllables(pronunciations(), hyphenation.english())
         return _english
