@@ -3,12 +3,15 @@ compiled, syllable and hyphenation tables, parsed packs), kept so the next run n
 
 One way to find, read and write them: found on first use (not at import), read whole, written
 atomically (a reader never sees half a file) and quietly, since a cache that cannot be read or
-written only costs a run the time it would have saved.
+written only costs a run the time it would have saved. What they hold is plain Python values in
+`marshal`'s format (that of Python's own .pyc files), which Python reads back fastest; each caller
+checks what it reads back before using it.
 """
 
 from __future__ import annotations
 
 import logging
+import marshal
 import os
 import tempfile
 from pathlib import Path
@@ -41,3 +44,20 @@ def write(path: Path, data: bytes) -> None:
         os.replace(temp, path)
     except OSError as exc:
         log.info("cache not written to %s: %s", path, exc)
+
+
+def load(path: Path) -> object:
+    """The value `dump` wrote, or None when there is none, or it is damaged or from another
+    Python (whose marshal format may differ)."""
+    data = read(path)
+    if not data:
+        return None
+    try:  # the user's own cache folder, as trusted as the .pyc files beside the program
+        return marshal.loads(data)  # noqa: S302  # nosec B302
+    except (ValueError, TypeError, EOFError):
+        return None
+
+
+def dump(path: Path, value: object) -> None:
+    """Keep `value` (plain values only: ValueError for what marshal cannot hold)."""
+    write(path, marshal.dumps(value))

@@ -10,8 +10,8 @@ replaces it. A parse holding dates or times (which marshal cannot hold) is not k
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import marshal
 from typing import Any
 
 from server import cache_files
@@ -26,23 +26,20 @@ def loads(text: str, name: str) -> dict[str, Any]:
     Raises TomlError for a text tomllib refuses (RecursionError for one nested too deeply)."""
     digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
     path = cache_files.cache_path(f"toml-{hashlib.sha256(name.encode()).hexdigest()[:24]}.marshal")
-    cached = cache_files.read(path)
-    if cached:
-        try:  # the user's own cache folder, as trusted as the .pyc files beside the program
-            kept_digest, data = marshal.loads(cached)  # noqa: S302  # nosec B302
-            if kept_digest == digest and type(data) is dict:
-                return data
-        except (ValueError, TypeError, EOFError):
-            pass  # damaged or from another Python: parsed again
+    cached = cache_files.load(path)  # (digest of the text, its parse)
+    if (
+        type(cached) is tuple
+        and len(cached) == 2
+        and cached[0] == digest
+        and type(cached[1]) is dict
+    ):
+        return cached[1]
     import tomllib  # only when the text is new: importing it is part of what the cache saves
 
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise TomlError(str(exc)) from None
-    try:
-        kept = marshal.dumps((digest, data))
-    except ValueError:  # dates or times: not kept
-        return data
-    cache_files.write(path, kept)
+    with contextlib.suppress(ValueError):  # dates or times: not kept
+        cache_files.dump(path, (digest, data))
     return data

@@ -27,7 +27,7 @@ def test_the_short_bench_document_gives_the_same_bytes_cold_and_warm(tmp_path):
     for run in ("empty cache", "filled cache"):
         done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, check=True)
         assert hashlib.sha256(done.stdout).hexdigest() == BEFORE, run
-    assert list((tmp_path / "cache" / "ai-prism").glob("compiled-patterns-*.json"))
+    assert list((tmp_path / "cache" / "ai-prism").glob("compiled-patterns-*.marshal"))
 
 
 def test_a_review_does_not_read_the_version(tmp_path):

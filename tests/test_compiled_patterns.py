@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import marshal
 import re
 from re import _compiler
 
@@ -35,7 +35,7 @@ def test_a_remembered_pattern_equals_what_re_compiles_from_the_rewritten_tree():
     every = _pack_patterns()
     for pattern in [*every, "|".join(f"(?:{p})" for p in every), SAFE_ONE]:
         expected = _compiler.compile(_rewritten(pattern), re.IGNORECASE)
-        entry = json.loads(json.dumps(entry_of(_rewritten(pattern), re.IGNORECASE)))
+        entry = marshal.loads(marshal.dumps(entry_of(_rewritten(pattern), re.IGNORECASE)))
         again = from_entry(entry)
         assert again == expected  # flags and instructions
         assert (again.groups, again.groupindex, again.pattern) == (
@@ -46,13 +46,13 @@ def test_a_remembered_pattern_equals_what_re_compiles_from_the_rewritten_tree():
 
 
 def test_compiled_patterns_are_saved_and_read_back(tmp_path, monkeypatch):
-    cache = CompiledPatterns(tmp_path / "compiled.json")
+    cache = CompiledPatterns(tmp_path / "compiled.marshal")
     monkeypatch.setattr(patterns, "COMPILED", cache)
     patterns._compile.cache_clear()
     first = patterns._compile(SAFE_ONE)
     cache.save()
     patterns._compile.cache_clear()
-    monkeypatch.setattr(patterns, "COMPILED", CompiledPatterns(tmp_path / "compiled.json"))
+    monkeypatch.setattr(patterns, "COMPILED", CompiledPatterns(tmp_path / "compiled.marshal"))
     monkeypatch.setattr(patterns, "_parse", lambda p: pytest.fail("compiled again"))
     assert patterns._compile(SAFE_ONE) == first
     patterns._compile.cache_clear()
@@ -61,16 +61,16 @@ def test_compiled_patterns_are_saved_and_read_back(tmp_path, monkeypatch):
 @pytest.mark.parametrize(
     "content",
     [
-        b"not json",
-        b"[1, 2]",
-        json.dumps({SAFE_ONE: [2, [99999, 1, 2], 2, {"who": 1}]}).encode(),  # code _sre refuses
-        json.dumps({SAFE_ONE: [2, "code", 2, {}]}).encode(),
-        json.dumps({SAFE_ONE: [2, [1], 2]}).encode(),
+        b"not marshal",
+        marshal.dumps([1, 2]),
+        marshal.dumps({SAFE_ONE: [2, [99999, 1, 2], 2, {"who": 1}]}),  # code _sre refuses
+        marshal.dumps({SAFE_ONE: [2, "code", 2, {}]}),
+        marshal.dumps({SAFE_ONE: [2, [1], 2]}),
     ],
 )
 def test_a_corrupt_cache_only_means_compiling_again(tmp_path, monkeypatch, content):
-    (tmp_path / "compiled.json").write_bytes(content)
-    cache = CompiledPatterns(tmp_path / "compiled.json")
+    (tmp_path / "compiled.marshal").write_bytes(content)
+    cache = CompiledPatterns(tmp_path / "compiled.marshal")
     monkeypatch.setattr(patterns, "COMPILED", cache)
     patterns._compile.cache_clear()
     compiled = patterns._compile(SAFE_ONE)
@@ -78,13 +78,13 @@ def test_a_corrupt_cache_only_means_compiling_again(tmp_path, monkeypatch, conte
     assert compiled == _compiler.compile(_rewritten(SAFE_ONE), re.IGNORECASE)
     assert compiled.search("Owner:  Dana").group("who") == "Dana"
     cache.save()
-    assert SAFE_ONE in json.loads((tmp_path / "compiled.json").read_text())
+    assert SAFE_ONE in marshal.loads((tmp_path / "compiled.marshal").read_bytes())
 
 
 def test_an_unwritable_cache_only_costs_time(tmp_path):
     blocked = tmp_path / "file"
     blocked.write_text("not a folder")
-    cache = CompiledPatterns(blocked / "compiled.json")
+    cache = CompiledPatterns(blocked / "compiled.marshal")
     cache.add(SAFE_ONE, entry_of(_rewritten(SAFE_ONE), re.IGNORECASE))
     cache.save()  # logs, does not raise
     assert cache.get(SAFE_ONE) is not None
@@ -123,12 +123,12 @@ def test_a_regex_read_back_from_the_cache_is_the_same(tmp_path, monkeypatch):
     from server.engines import compiled_patterns
 
     monkeypatch.setattr(
-        compiled_patterns, "REGEXES", CompiledPatterns(tmp_path / "re.json", name="re")
+        compiled_patterns, "REGEXES", CompiledPatterns(tmp_path / "re.marshal", name="re")
     )
     first = compiled_patterns.regex(r"(?P<day>\d{1,2})\s+(?i:jan|feb)", re.MULTILINE)
     compiled_patterns.REGEXES.save()
     monkeypatch.setattr(
-        compiled_patterns, "REGEXES", CompiledPatterns(tmp_path / "re.json", name="re")
+        compiled_patterns, "REGEXES", CompiledPatterns(tmp_path / "re.marshal", name="re")
     )
     monkeypatch.setattr(compiled_patterns, "_parser", None)  # compiling again would fail
     again = compiled_patterns.regex(r"(?P<day>\d{1,2})\s+(?i:jan|feb)", re.MULTILINE)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import marshal
 import os
 import subprocess
 import sys
@@ -17,27 +17,27 @@ SAFE_ONE = r"\bowner\s*:\s*\w+"
 
 
 def test_a_safe_pattern_is_remembered_and_a_hostile_one_is_not(tmp_path):
-    known = SafePatterns(tmp_path / "safe.json")
+    known = SafePatterns(tmp_path / "safe.marshal")
     known.add(SAFE_ONE)
     known.save()
-    again = SafePatterns(tmp_path / "safe.json")
+    again = SafePatterns(tmp_path / "safe.marshal")
     assert SAFE_ONE in again and HOSTILE not in again
-    assert json.loads((tmp_path / "safe.json").read_text()) == [SAFE_ONE]
+    assert marshal.loads((tmp_path / "safe.marshal").read_bytes()) == [SAFE_ONE]
 
 
 def test_a_hostile_pattern_is_refused_even_with_a_cache_in_place(monkeypatch, tmp_path):
-    monkeypatch.setattr(patterns, "SAFE", SafePatterns(tmp_path / "safe.json"))
+    monkeypatch.setattr(patterns, "SAFE", SafePatterns(tmp_path / "safe.marshal"))
     patterns.compile_checked(SAFE_ONE)
     with pytest.raises(ValueError, match="can take hours"):
         patterns.compile_checked(HOSTILE)
     patterns.SAFE.save()
-    assert json.loads((tmp_path / "safe.json").read_text()) == [SAFE_ONE]
+    assert marshal.loads((tmp_path / "safe.marshal").read_bytes()) == [SAFE_ONE]
 
 
 def test_an_unwritable_cache_only_costs_time(tmp_path):
     blocked = tmp_path / "file"
     blocked.write_text("not a folder")
-    known = SafePatterns(blocked / "safe.json")
+    known = SafePatterns(blocked / "safe.marshal")
     known.add(SAFE_ONE)
     known.save()  # logs, does not raise
     assert SAFE_ONE in known
@@ -53,7 +53,7 @@ def test_a_review_writes_the_cache_and_the_next_one_gives_the_same_bytes(tmp_pat
     document.write_text("# Summary\n\nOwner: TBD. The refunds were paid twice.\n")
     command = [sys.executable, "-m", "server", "review", str(document), "--format", "json"]
     first = subprocess.run(command, capture_output=True, env=env, check=False)
-    written = list((tmp_path / "cache" / "ai-prism").glob("safe-patterns-*.json"))
-    assert len(written) == 1 and len(json.loads(written[0].read_text())) > 50
+    written = list((tmp_path / "cache" / "ai-prism").glob("safe-patterns-*.marshal"))
+    assert len(written) == 1 and len(marshal.loads(written[0].read_bytes())) > 50
     second = subprocess.run(command, capture_output=True, env=env, check=False)
     assert first.returncode == second.returncode and first.stdout == second.stdout

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import _sre
 import atexit
-import json
 import re
 import threading
 from pathlib import Path
@@ -60,7 +59,7 @@ class CompiledPatterns:
     @property
     def path(self) -> Path:
         if self._path is None:
-            self._path = cache_files.cache_path(f"{self._name}-{fingerprint()}.json")
+            self._path = cache_files.cache_path(f"{self._name}-{fingerprint()}.marshal")
         return self._path
 
     def save(self) -> None:
@@ -71,22 +70,19 @@ class CompiledPatterns:
             known = self._known
             if len(known) > MAX_ENTRIES:
                 known = {p: e for p, e in known.items() if p in self._used}
-            cache_files.write(self.path, json.dumps(known, separators=(",", ":")).encode())
+            cache_files.dump(self.path, known)
             self._added = False
 
     def _load(self) -> dict[str, list]:
         if self._known is None:
-            try:
-                loaded = json.loads(cache_files.read(self.path) or b"{}")
-                self._known = loaded if isinstance(loaded, dict) else {}
-            except ValueError:
-                self._known = {}
+            loaded = cache_files.load(self.path)
+            self._known = loaded if type(loaded) is dict else {}
         return self._known
 
 
 def entry_of(tree, flags: int) -> list:
     """What `re._compiler.compile` derives from a parse tree: flags, instructions, groups."""
-    code = _compiler._code(tree, flags)
+    code = list(map(int, _compiler._code(tree, flags)))  # opcodes are an int subclass
     return [int(flags | tree.state.flags), code, tree.state.groups, dict(tree.state.groupdict)]
 
 

@@ -13,7 +13,6 @@ the file the first time, or where it is not a plain file (a frozen app's resourc
 from __future__ import annotations
 
 import importlib.util
-import marshal
 from itertools import chain
 from pathlib import Path
 
@@ -66,15 +65,15 @@ def english(cache_dir: Path | None = None) -> Hyphenation:
     path = cache_files.cache_path(
         f"hyphenation-{source.name}-{stat.st_size}-{stat.st_mtime_ns}.marshal", cache_dir
     )
-    try:  # the user's own cache folder, as trusted as the .pyc files beside the program
-        return Hyphenation(_checked(marshal.loads(cache_files.read(path) or b"")))  # noqa: S302  # nosec B302
-    except (ValueError, TypeError, EOFError):
-        pass  # absent, damaged or from another Python: parsed again
+    try:
+        return Hyphenation(_checked(cache_files.load(path)))
+    except ValueError:
+        pass  # absent or damaged: parsed again
     import pyphen
 
     patterns = pyphen.HyphDict(source).patterns
     if _plain(patterns):
-        cache_files.write(path, marshal.dumps(patterns))
+        cache_files.dump(path, patterns)
     return Hyphenation(patterns)
 
 

