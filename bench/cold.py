@@ -25,7 +25,7 @@ from server.documents import load_path
 from server.engines import forked
 from server.frameworks import resolve
 
-RUNS = 5
+RUNS = 9
 PYTHON = sys.executable
 PROSELINT = str(Path(PYTHON).parent / "proselint")
 
