@@ -10,6 +10,7 @@ checks what it reads back before using it.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import marshal
 import os
@@ -26,6 +27,17 @@ log = logging.getLogger(__name__)
 def cache_path(name: str, folder: Path | None = None) -> Path:
     """`name` in `folder`, or in the user cache folder."""
     return (folder or Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))) / name
+
+
+def package_file(package: str, *parts: str) -> Path | None:
+    """A data file a cache is built from, in an installed package, found without importing the
+    package (some are slow to import): None where it is not a plain file (a frozen app's
+    resources)."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.origin:
+        return None
+    path = Path(spec.origin).parent.joinpath(*parts)
+    return path if path.is_file() else None
 
 
 def read(path: Path) -> bytes | None:

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from server import cache_files
 from server.engines import hyphenation
 from tests.damaged_caches import DAMAGED
 
@@ -53,7 +54,7 @@ def test_patterns_are_parsed_once_then_read_from_the_cache(tmp_path, monkeypatch
 
 
 def test_where_the_pattern_file_is_not_a_plain_file_pyphen_reads_it(tmp_path, monkeypatch):
-    monkeypatch.setattr(hyphenation, "_pattern_file", lambda name: None)
+    monkeypatch.setattr(cache_files, "package_file", lambda *parts: None)
     counted = hyphenation.english(cache_dir=tmp_path)
     assert [counted.points(w) for w in WORDS] == _stock(WORDS)
     assert not list(tmp_path.iterdir())
@@ -80,7 +81,7 @@ def test_a_damaged_cache_means_parsing_again(tmp_path, content):
     written.write_bytes(content)
     counted = hyphenation.english(cache_dir=tmp_path)
     assert [counted.points(w) for w in WORDS] == _stock(WORDS)
-    parsed = pyphen.HyphDict(hyphenation._pattern_file(hyphenation.ENGLISH)).patterns
+    parsed = pyphen.HyphDict(cache_files.package_file(*hyphenation.ENGLISH)).patterns
     assert marshal.loads(written.read_bytes()) == parsed  # rewritten
 
 

